@@ -1,0 +1,1 @@
+"""Checks run with another interpreter (a fresh venv's), so stdlib-only scripts."""

@@ -1,0 +1,20 @@
+/* Built from source by provision after a venv is made: proves compiler + headers. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static PyObject *add(PyObject *self, PyObject *args) {
+    long a, b;
+    if (!PyArg_ParseTuple(args, "ll", &a, &b)) {
+        return NULL;
+    }
+    return PyLong_FromLong(a + b);
+}
+
+static PyMethodDef methods[] = {
+    {"add", add, METH_VARARGS, "Add two integers."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "provision_cext_probe", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit_provision_cext_probe(void) { return PyModule_Create(&module); }

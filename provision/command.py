@@ -1,0 +1,54 @@
+"""Commands as data: an argv tuple plus whether it needs root.
+
+Nothing here builds a shell string from data. The one place a string exists is
+``display``/``shell``, made with ``shlex.join`` from a validated argv, because invoke's
+and Fabric's ``run`` take a string.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._@/:-]*$")
+
+
+def valid_package_name(name: object) -> bool:
+    """True for names a package manager can take: no options, spaces or shell syntax."""
+    return isinstance(name, str) and bool(PACKAGE_NAME.match(name)) and len(name) <= 200
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command a step wants to run. ``sudo`` asks for root when not already root."""
+
+    argv: tuple[str, ...]
+    sudo: bool = False
+    env: tuple[tuple[str, str], ...] = ()
+    timeout: float | None = None
+    # what the command is for, shown next to it in the plan
+    purpose: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.argv or not all(isinstance(a, str) and "\0" not in a for a in self.argv):
+            raise ValueError(f"invalid argv: {self.argv!r}")
+
+    def argv_for(self, *, is_root: bool, sudo_flags: tuple[str, ...] = ("-n",)) -> tuple[str, ...]:
+        """The exact argv that runs: ``sudo`` and ``env`` prefixes made explicit."""
+        argv = self.argv
+        if self.env:
+            argv = ("env", *(f"{k}={v}" for k, v in self.env), *argv)
+        if self.sudo and not is_root:
+            argv = ("sudo", *sudo_flags, *argv)
+        return argv
+
+    def shell(self, *, is_root: bool, sudo_flags: tuple[str, ...] = ("-n",)) -> str:
+        return shlex.join(self.argv_for(is_root=is_root, sudo_flags=sudo_flags))
+
+    def to_json(self, *, is_root: bool) -> dict[str, object]:
+        return {
+            "argv": list(self.argv_for(is_root=is_root)),
+            "sudo": self.sudo,
+            "purpose": self.purpose,
+        }

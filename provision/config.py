@@ -1,0 +1,171 @@
+"""The project's wishes: ``[tool.provision]`` in pyproject.toml, or provision.toml.
+
+Validated before anything runs: every error names the file, the key, what was found
+and what was expected. An unknown key is an error (a typo must not be ignored).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import toml
+from .errors import ConfigError
+from .pyversion import SpecifierSet
+
+KEYS = ("python", "venv", "requirements", "extras", "pipx", "needs", "ca-bundle", "index-url", "proxy")
+NEED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+EXTRA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_VERSION_CLAUSE = r"(===?|>=|<=|~=|!=|<|>)\s*[A-Za-z0-9.*+!]+"
+PIPX_SPEC = re.compile(
+    rf"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(\[[A-Za-z0-9._,-]+\])?"
+    rf"(?P<spec>{_VERSION_CLAUSE}(\s*,\s*{_VERSION_CLAUSE})*)?$"
+)
+URL = re.compile(r"^(https|http|file)://[^\s'\"\\]+$")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """What the project asks for, with paths made absolute against the project."""
+
+    project: Path
+    source: str  # the file the settings came from ("" when defaults)
+    python: SpecifierSet
+    venv: Path
+    requirements: tuple[Path, ...] = ()
+    extras: tuple[str, ...] = ()
+    install_project: bool = False
+    pipx: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    ca_bundle: Path | None = None
+    index_url: str | None = None
+    proxy: str | None = None
+
+
+def pipx_package_name(spec: str) -> str:
+    """The distribution name pipx files a tool under (``ruff==0.6`` -> ``ruff``)."""
+    m = PIPX_SPEC.match(spec)
+    name = m.group("name") if m else spec
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _expect(cond: bool, where: str, key: str, problem: str, expected: str) -> None:
+    if not cond:
+        raise ConfigError(f"key '{key}' {problem}", f"Expected {expected}.", where=where)
+
+
+def _str_list(value: Any, where: str, key: str) -> list[str]:
+    _expect(isinstance(value, list) and all(isinstance(v, str) for v in value), where, key,
+            f"must be a list of strings, not {value!r}.", f'for example {key} = ["…"]')
+    return list(value)
+
+
+def find_settings(project: Path) -> tuple[dict[str, Any], str]:
+    """The raw settings and the file they came from; provision.toml wins over pyproject."""
+    own = project / "provision.toml"
+    pyproject = project / "pyproject.toml"
+    from_pyproject: dict[str, Any] | None = None
+    if pyproject.is_file():
+        data = toml.load(pyproject)
+        tool = data.get("tool", {})
+        if isinstance(tool, dict) and "provision" in tool:
+            from_pyproject = tool["provision"]
+            if not isinstance(from_pyproject, dict):
+                raise ConfigError("[tool.provision] must be a table.", "See README.md, 'Project config'.", where=str(pyproject))
+    if own.is_file():
+        if from_pyproject is not None:
+            raise ConfigError(
+                f"both {own.name} and [tool.provision] in pyproject.toml configure the kit.",
+                "Keep one of them: the kit will not guess which is meant.",
+                where=str(project),
+            )
+        return toml.load(own), str(own)
+    if from_pyproject is not None:
+        return from_pyproject, f"{pyproject} [tool.provision]"
+    return {}, ""
+
+
+def load(project: Path | str, *, ca_bundle: str | None = None) -> ProjectConfig:
+    """Read and validate the project's config. ``ca_bundle`` (from --ca-bundle) overrides."""
+    project = Path(project).resolve()
+    if not project.is_dir():
+        raise ConfigError(f"the project directory {project} does not exist.", "Pass --project with an existing directory.")
+    raw, source = find_settings(project)
+    where = source or str(project)
+    for key in raw:
+        if key not in KEYS:
+            raise ConfigError(
+                f"unknown key '{key}'.", f"Allowed keys: {', '.join(KEYS)} (see README.md, 'Project config').", where=where
+            )
+    spec_text = raw.get("python", ">=3.9")
+    _expect(isinstance(spec_text, str), where, "python", f"must be a string, not {spec_text!r}.", 'a version range such as ">=3.9"')
+    try:
+        python = SpecifierSet(spec_text)
+    except ValueError as e:
+        raise ConfigError(f"key 'python' = {spec_text!r}: {e}.", 'Expected a version range such as ">=3.9" or "==3.11.*".', where=where) from e
+
+    venv_text = raw.get("venv", ".venv")
+    _expect(isinstance(venv_text, str) and venv_text.strip() != "", where, "venv", f"must be a non-empty path, not {venv_text!r}.", 'a path such as ".venv"')
+    venv = (project / venv_text).resolve()
+    _expect(venv != project and venv not in project.parents, where, "venv",
+            f"= {venv_text!r} is the project directory or one above it.", 'a sub-directory such as ".venv"')
+
+    requirements = []
+    for r in _str_list(raw.get("requirements", []), where, "requirements"):
+        path = (project / r).resolve()
+        if not path.is_file():
+            raise ConfigError(f"key 'requirements' names {r!r}, but {path} does not exist.", "Fix the file name or create the file.", where=where)
+        requirements.append(path)
+
+    extras = _str_list(raw.get("extras", []), where, "extras")
+    for e in extras:
+        _expect(bool(EXTRA_NAME.match(e)), where, "extras", f"has an invalid extra name {e!r}.", "names like \"dev\" or \"test\"")
+    install_project = "extras" in raw
+    if install_project and not (project / "pyproject.toml").is_file() and not (project / "setup.py").is_file():
+        raise ConfigError("key 'extras' asks to install the project itself, but it has no pyproject.toml or setup.py.",
+                          "Use 'requirements' instead, or add the project's metadata.", where=where)
+
+    pipx = _str_list(raw.get("pipx", []), where, "pipx")
+    for tool in pipx:
+        _expect(bool(PIPX_SPEC.match(tool)), where, "pipx", f"has an invalid tool {tool!r}.", 'a package name, optionally pinned: "ruff" or "ruff==0.6.9"')
+
+    needs = _str_list(raw.get("needs", []), where, "needs")
+    for n in needs:
+        _expect(bool(NEED_NAME.match(n)), where, "needs", f"has an invalid need {n!r}.", 'need names such as "postgres-client" (see profiles/)')
+
+    ca: Path | None = None
+    ca_text = ca_bundle if ca_bundle else raw.get("ca-bundle")
+    if ca_text is not None:
+        _expect(isinstance(ca_text, str) and ca_text != "", where, "ca-bundle", f"must be a path, not {ca_text!r}.", "a PEM file")
+        ca = Path(ca_text) if ca_bundle else project / ca_text
+        ca = ca.expanduser().resolve()
+        if not ca.is_file():
+            origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {where}"
+            raise ConfigError(f"{origin}: {ca} does not exist.", "Give the path of your organisation's CA certificate (PEM).")
+
+    index_url = raw.get("index-url")
+    if index_url is not None:
+        _expect(isinstance(index_url, str) and bool(URL.match(index_url)) and not index_url.startswith("http://"),
+                where, "index-url", f"= {index_url!r} is not an https:// (or file://) URL.",
+                "an https URL: plain http would need --trusted-host, which the kit never uses")
+    proxy = raw.get("proxy")
+    if proxy is not None:
+        _expect(isinstance(proxy, str) and bool(re.match(r"^https?://[^\s'\"\\]+$", proxy)), where, "proxy",
+                f"= {proxy!r} is not a proxy URL.", 'a URL such as "http://proxy.example:3128"')
+
+    return ProjectConfig(
+        project=project,
+        source=source,
+        python=python,
+        venv=venv,
+        requirements=tuple(requirements),
+        extras=tuple(extras),
+        install_project=install_project,
+        pipx=tuple(pipx),
+        needs=tuple(needs),
+        ca_bundle=ca,
+        index_url=index_url,
+        proxy=proxy,
+    )

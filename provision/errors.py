@@ -1,0 +1,30 @@
+"""Errors the user can act on.
+
+Every bad input ends in one paragraph that names where the problem is (file, key,
+value), what is wrong, and the way out; tasks turn it into a non-zero exit.
+"""
+
+from __future__ import annotations
+
+
+class ProvisionError(Exception):
+    """A problem with the input or the machine that the user can fix."""
+
+    def __init__(self, problem: str, fix: str = "", *, where: str = "") -> None:
+        self.problem = problem
+        self.fix = fix
+        self.where = where
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        head = f"{self.where}: " if self.where else ""
+        tail = f" {self.fix}" if self.fix else ""
+        return f"{head}{self.problem}{tail}"
+
+
+class ConfigError(ProvisionError):
+    """A malformed profile, project config or option."""
+
+
+class PlatformError(ProvisionError):
+    """A platform the kit has no profile or preset for."""

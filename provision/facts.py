@@ -1,0 +1,429 @@
+"""What the machine is: gathered by read-only probes, frozen, never guessed.
+
+This is the only module that imports ``distro`` or ``platform``. ``gather(root=...)``
+reads ``os-release`` below ``root`` so tests can point it at a fixture tree; the
+interpreter probes run each Python found with a constant probe script (``-I -c``), which
+is cheap enough for the no-op re-run (tens of milliseconds per interpreter).
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import distro
+
+from .errors import ProvisionError
+
+# Run inside each interpreter found. Constant code: no data is interpolated into it.
+PYTHON_PROBE = r"""
+import json, os, sys, sysconfig, importlib.util as u
+def has(m):
+    try:
+        return u.find_spec(m) is not None
+    except Exception:
+        return False
+out = {"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3],
+       "implementation": sys.implementation.name, "prefix": sys.prefix,
+       "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+       "stdlib": sysconfig.get_path("stdlib"), "purelib": sysconfig.get_path("purelib"),
+       "include": sysconfig.get_path("include"),
+       "framework": sysconfig.get_config_var("PYTHONFRAMEWORK") or "",
+       "venv": has("venv"), "ensurepip": has("ensurepip"), "pip": has("pip"),
+       "ssl": False, "openssl": None, "cafile": None, "capath": None}
+try:
+    import ssl
+    p = ssl.get_default_verify_paths()
+    out.update(ssl=True, openssl=ssl.OPENSSL_VERSION, cafile=p.cafile, capath=p.capath,
+               openssl_cafile=p.openssl_cafile)
+except Exception:
+    pass
+try:
+    import site
+    out["user_site"] = site.getusersitepackages()
+except Exception:
+    out["user_site"] = None
+print(json.dumps(out))
+"""
+
+PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+CA_VARS = ("PIP_CERT", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+PACKAGE_MANAGER_BINARIES = ("apt-get", "dnf", "yum", "zypper", "pacman", "apk", "brew", "winget")
+
+
+@dataclass(frozen=True)
+class PythonInstall:
+    """One interpreter found on the machine, as it reports itself."""
+
+    path: str
+    version: str
+    implementation: str = "cpython"
+    os_managed: bool = False  # owned by the OS package manager (not pyenv, conda, python.org)
+    externally_managed: str | None = None  # path of the PEP 668 marker, when present
+    has_venv: bool = False
+    has_ensurepip: bool = False
+    has_pip: bool = False
+    has_ssl: bool = False
+    openssl: str | None = None
+    cafile: str | None = None
+    cafile_exists: bool = False
+    headers: str | None = None  # path of Python.h, when present
+    framework: str = ""  # macOS: "python.org", "homebrew", "system"; else ""
+    purelib: str | None = None
+    user_site: str | None = None
+    is_default: bool = False  # the OS's default python3 (Debian: /usr/bin/python3)
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+    @property
+    def version_tuple(self) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", self.version)[:3])
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A command on PATH and the interpreter behind it (read from its shebang, not run)."""
+
+    name: str
+    path: str | None
+    python: str | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the plan and the diagnosis need to know about one machine."""
+
+    system: str  # Linux | Darwin | Windows
+    distro_id: str
+    distro_version: str
+    distro_codename: str
+    distro_name: str
+    id_like: tuple[str, ...]
+    arch: str
+    wsl: bool = False
+    container: str | None = None  # docker, podman, lxc, chroot, …
+    user: str = ""
+    home: str = ""
+    is_root: bool = False
+    sudo: str = "absent"  # root | nopasswd | password | absent
+    package_managers: tuple[str, ...] = ()
+    pythons: tuple[PythonInstall, ...] = ()
+    pip: Tool = Tool("pip", None)
+    pipx: Tool = Tool("pipx", None)
+    compiler: str | None = None
+    ca: Mapping[str, str] = field(default_factory=dict)  # env vars and pip's cert setting
+    proxies: Mapping[str, str] = field(default_factory=dict)  # credentials masked
+    path: tuple[str, ...] = ()
+    preset: str | None = None  # set when these facts come from --platform, not this machine
+
+    @property
+    def platform_key(self) -> str:
+        return f"{self.distro_id}:{self.distro_version}" if self.distro_version else self.distro_id
+
+    @property
+    def default_python(self) -> PythonInstall | None:
+        for p in self.pythons:
+            if p.is_default:
+                return p
+        return self.pythons[0] if self.pythons else None
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------------------
+# distro identity
+
+
+@dataclass(frozen=True)
+class Identity:
+    system: str
+    distro_id: str
+    distro_version: str
+    distro_codename: str
+    distro_name: str
+    id_like: tuple[str, ...]
+
+
+def read_identity(root: str | os.PathLike[str] = "/", system: str | None = None) -> Identity:
+    """The OS identity. Below ``root`` (a fixture tree) only os-release files are read."""
+    system = system or platform.system()
+    root = os.fspath(root)
+    if system == "Darwin" and root == "/":
+        version = platform.mac_ver()[0]
+        return Identity("Darwin", "macos", ".".join(version.split(".")[:1]), "", "macOS", ())
+    if system == "Windows" and root == "/":
+        release = platform.release()
+        return Identity("Windows", "windows", release, "", "Windows", ())
+    if root != "/" and not any(
+        os.path.exists(os.path.join(root, p)) for p in ("etc/os-release", "usr/lib/os-release")
+    ):
+        raise ProvisionError(
+            f"no os-release file below {root}",
+            "Point at a tree that has etc/os-release or usr/lib/os-release.",
+        )
+    d = distro.LinuxDistribution(include_lsb=False, include_uname=False, root_dir=root)
+    info = d.os_release_info()
+    raw_id = (info.get("id") or d.id() or "").lower()
+    return Identity(
+        system="Linux",
+        distro_id=raw_id,
+        distro_version=info.get("version_id", "") or d.version(),
+        distro_codename=info.get("version_codename", "") or d.codename(),
+        distro_name=info.get("name", "") or d.name(),
+        id_like=tuple(x for x in (info.get("id_like") or "").lower().split() if x),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# interpreters
+
+Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+
+
+def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(argv), capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL, check=False
+    )
+
+
+def candidate_pythons(path_dirs: Iterable[str]) -> list[str]:
+    """Interpreters on PATH plus the OS's default, without the kit's own tool venv."""
+    names = ["python3"] + [f"python3.{m}" for m in range(20, 8, -1)] + ["python"]
+    found: list[str] = []
+    kit_tools = str(Path(__file__).resolve().parent.parent / ".tools")
+    for d in path_dirs:
+        if not d or d.startswith(kit_tools) or d == os.path.dirname(sys.executable):
+            continue
+        for n in names:
+            p = os.path.join(d, n)
+            if os.path.isfile(p) and os.access(p, os.X_OK):
+                found.append(p)
+    for fixed in ("/usr/bin/python3",):
+        if os.path.exists(fixed):
+            found.append(fixed)
+    return found
+
+
+def probe_python(path: str, run: Runner = _run) -> PythonInstall | None:
+    """Ask one interpreter about itself; None when it does not run or is too old to say."""
+    try:
+        res = run([path, "-I", "-c", PYTHON_PROBE])
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if res.returncode != 0:
+        return None
+    try:
+        data = json.loads(res.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+    return python_from_probe(data)
+
+
+def python_from_probe(data: Mapping[str, object]) -> PythonInstall:
+    executable = str(data["executable"])
+    stdlib = str(data.get("stdlib") or "")
+    include = str(data.get("include") or "")
+    marker = os.path.join(stdlib, "EXTERNALLY-MANAGED") if stdlib else ""
+    header = os.path.join(include, "Python.h") if include else ""
+    cafile = data.get("cafile") or data.get("openssl_cafile")
+    prefix = str(data.get("base_prefix") or "")
+    framework = ""
+    if data.get("framework"):
+        if prefix.startswith("/Library/Frameworks/Python.framework"):
+            framework = "python.org"
+        elif "/homebrew/" in prefix.lower() or "/Cellar/" in prefix or prefix.startswith("/usr/local/opt"):
+            framework = "homebrew"
+        elif prefix.startswith(("/Library/Developer/CommandLineTools", "/Applications/Xcode")):
+            framework = "system"
+    os_managed = prefix in ("/usr", "/System/Library/Frameworks/Python.framework") or framework == "system"
+    return PythonInstall(
+        path=executable,
+        version=str(data["version"]),
+        implementation=str(data.get("implementation") or "cpython"),
+        os_managed=os_managed,
+        externally_managed=marker if marker and os.path.exists(marker) else None,
+        has_venv=bool(data.get("venv")),
+        has_ensurepip=bool(data.get("ensurepip")),
+        has_pip=bool(data.get("pip")),
+        has_ssl=bool(data.get("ssl")),
+        openssl=data.get("openssl") and str(data.get("openssl")),
+        cafile=str(cafile) if cafile else None,
+        cafile_exists=bool(cafile) and os.path.exists(str(cafile)),
+        headers=header if header and os.path.exists(header) else None,
+        framework=framework,
+        purelib=str(data.get("purelib") or "") or None,
+        user_site=str(data.get("user_site") or "") or None,
+    )
+
+
+def gather_pythons(path_dirs: Sequence[str], run: Runner = _run) -> tuple[PythonInstall, ...]:
+    seen: set[str] = set()
+    out: list[PythonInstall] = []
+    default_real = os.path.realpath("/usr/bin/python3") if os.path.exists("/usr/bin/python3") else None
+    for cand in candidate_pythons(path_dirs):
+        py = probe_python(cand, run)
+        if py is None:
+            continue
+        real = os.path.realpath(py.path)
+        if real in seen:
+            continue
+        seen.add(real)
+        out.append(replace(py, path=cand if os.path.realpath(cand) == real else py.path,
+                           is_default=real == default_real))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------
+# the rest: tools on PATH, privileges, environment
+
+
+def shebang_python(path: str) -> str | None:
+    """The interpreter a script runs with, from its first line (never runs it)."""
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(512).decode("utf-8", "replace").strip()
+    except OSError:
+        return None
+    if not first.startswith("#!"):
+        return None
+    parts = first[2:].split()
+    if not parts:
+        return None
+    if os.path.basename(parts[0]) == "env" and len(parts) > 1:
+        return shutil.which(parts[-1]) or parts[-1]
+    return parts[0]
+
+
+def find_tool(name: str, path: str) -> Tool:
+    p = shutil.which(name, path=path)
+    py = shebang_python(p) if p else None
+    if py and not os.path.basename(py).startswith(("python", "pypy")):
+        py = None  # a wrapper (pyenv shim, shell script): its interpreter is not knowable without running it
+    return Tool(name, p, py)
+
+
+def mask_url(value: str) -> str:
+    """Hide credentials in proxy URLs: facts are printed and logged."""
+    return re.sub(r"//[^/@\s]+@", "//***@", value)
+
+
+def pip_config_values(env: Mapping[str, str], home: str) -> dict[str, str]:
+    """pip's cert/index-url/proxy as its config files set them (later files win, as in pip)."""
+    files = ["/etc/pip.conf", "/etc/xdg/pip/pip.conf"]
+    xdg = env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    files += [os.path.join(home, ".pip", "pip.conf"), os.path.join(xdg, "pip", "pip.conf")]
+    if env.get("PIP_CONFIG_FILE"):
+        files.append(env["PIP_CONFIG_FILE"])
+    out: dict[str, str] = {}
+    for f in files:
+        cp = configparser.RawConfigParser()
+        try:
+            cp.read(f)
+        except (configparser.Error, OSError):
+            continue
+        for section in ("global", "install"):
+            for key in ("cert", "index-url", "proxy"):
+                if cp.has_option(section, key):
+                    out[f"pip:{key}"] = mask_url(cp.get(section, key))
+    return out
+
+
+def _login_name() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return ""
+
+
+def detect_container(root: str = "/") -> str | None:
+    env_kind = os.environ.get("container")
+    if env_kind:
+        return env_kind
+    if os.path.exists(os.path.join(root, ".dockerenv")):
+        return "docker"
+    if os.path.exists(os.path.join(root, "run/.containerenv")):
+        return "podman"
+    try:
+        s1, s2 = os.stat("/proc/1/root/."), os.stat("/")
+        if (s1.st_ino, s1.st_dev) != (s2.st_ino, s2.st_dev):
+            return "chroot"
+    except OSError:
+        pass
+    return None
+
+
+def detect_sudo(is_root: bool, run: Runner = _run) -> str:
+    if is_root:
+        return "root"
+    if not shutil.which("sudo"):
+        return "absent"
+    try:
+        res = run(["sudo", "-n", "true"])
+    except (OSError, subprocess.SubprocessError):
+        return "absent"
+    return "nopasswd" if res.returncode == 0 else "password"
+
+
+def gather(
+    root: str | os.PathLike[str] = "/",
+    *,
+    env: Mapping[str, str] | None = None,
+    run: Runner = _run,
+) -> Facts:
+    """Probe this machine (read-only). ``root`` relocates the os-release lookup for tests."""
+    env = dict(os.environ if env is None else env)
+    ident = read_identity(root)
+    path = env.get("PATH", os.defpath)
+    path_dirs = tuple(path.split(os.pathsep))
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    home = env.get("HOME") or os.path.expanduser("~")
+    ca = {k: env[k] for k in CA_VARS if env.get(k)}
+    ca.update(pip_config_values(env, home))
+    proxies = {}
+    for k in PROXY_VARS:
+        v = env.get(k) or env.get(k.lower())
+        if v:
+            proxies[k] = mask_url(v)
+    wsl = False
+    with contextlib.suppress(OSError):
+        wsl = "microsoft" in Path("/proc/version").read_text().lower()
+    compiler = next((shutil.which(c, path=path) for c in ("cc", "gcc", "clang") if shutil.which(c, path=path)), None)
+    return Facts(
+        system=ident.system,
+        distro_id=ident.distro_id,
+        distro_version=ident.distro_version,
+        distro_codename=ident.distro_codename,
+        distro_name=ident.distro_name,
+        id_like=ident.id_like,
+        arch=platform.machine(),
+        wsl=wsl,
+        container=detect_container(),
+        user=env.get("USER") or env.get("LOGNAME") or _login_name(),
+        home=home,
+        is_root=is_root,
+        sudo=detect_sudo(is_root, run),
+        package_managers=tuple(b for b in PACKAGE_MANAGER_BINARIES if shutil.which(b, path=path)),
+        pythons=gather_pythons(path_dirs, run),
+        pip=find_tool("pip", path) if shutil.which("pip", path=path) else find_tool("pip3", path),
+        pipx=find_tool("pipx", path),
+        compiler=compiler,
+        ca=ca,
+        proxies=proxies,
+        path=path_dirs,
+    )

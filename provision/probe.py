@@ -1,0 +1,159 @@
+"""Read-only questions a step asks the machine: run a query, look at a file.
+
+Three answers to the same questions: ``LocalProbe`` asks this machine (through an invoke
+``Context``, always really running, never under invoke's ``--dry``); ``FreshProbe`` answers
+for a ``--platform`` preset, a freshly installed machine on which nothing is present yet;
+tests use ``FakeProbe`` with canned answers.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+import shlex
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    code: int
+    stdout: str = ""
+    stderr: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+
+class Probe(Protocol):
+    """What steps may ask. Nothing here changes the machine."""
+
+    def run(self, argv: Sequence[str]) -> ProbeResult: ...
+    def exists(self, path: str) -> bool: ...
+    def mtime(self, path: str) -> float | None: ...
+    def read_text(self, path: str) -> str | None: ...
+    def glob(self, pattern: str) -> list[str]: ...
+    def which(self, name: str) -> str | None: ...
+    def now(self) -> float: ...
+
+
+class _Files:
+    """File questions answered from the local file system."""
+
+    def exists(self, path: str) -> bool:
+        return os.path.exists(path)
+
+    def mtime(self, path: str) -> float | None:
+        try:
+            return os.stat(path).st_mtime
+        except OSError:
+            return None
+
+    def read_text(self, path: str) -> str | None:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def glob(self, pattern: str) -> list[str]:
+        return sorted(_glob.glob(pattern))
+
+    def now(self) -> float:
+        return time.time()
+
+
+class LocalProbe(_Files):
+    """This machine. Queries go through the invoke Context, with ``dry=False`` forced."""
+
+    def __init__(self, ctx: object | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.ctx = ctx
+        self.path = (env or os.environ).get("PATH", os.defpath)
+
+    def run(self, argv: Sequence[str]) -> ProbeResult:
+        if self.ctx is None:
+            import subprocess
+
+            try:
+                res = subprocess.run(list(argv), capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
+            except OSError as e:
+                return ProbeResult(127, "", str(e))
+            return ProbeResult(res.returncode, res.stdout, res.stderr)
+        if not shutil.which(argv[0], path=self.path) and not os.path.isabs(argv[0]):
+            return ProbeResult(127, "", f"{argv[0]}: command not found")
+        result = self.ctx.run(  # type: ignore[attr-defined]
+            shlex.join(argv), hide=True, warn=True, in_stream=False, dry=False, pty=False
+        )
+        return ProbeResult(result.exited, result.stdout, result.stderr)
+
+    def which(self, name: str) -> str | None:
+        return shutil.which(name, path=self.path)
+
+
+class FreshProbe:
+    """A freshly installed machine of a preset platform: nothing asked about is present."""
+
+    def run(self, argv: Sequence[str]) -> ProbeResult:
+        return ProbeResult(1, "", "preset platform: nothing is installed")
+
+    def exists(self, path: str) -> bool:
+        return False
+
+    def mtime(self, path: str) -> float | None:
+        return None
+
+    def read_text(self, path: str) -> str | None:
+        return None
+
+    def glob(self, pattern: str) -> list[str]:
+        return []
+
+    def which(self, name: str) -> str | None:
+        return None
+
+    def now(self) -> float:
+        return time.time()
+
+
+@dataclass
+class FakeProbe:
+    """Canned answers for tests: commands by argv prefix, files by path."""
+
+    commands: dict[tuple[str, ...], ProbeResult] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    mtimes: dict[str, float] = field(default_factory=dict)
+    on_path: dict[str, str] = field(default_factory=dict)
+    clock: float = 1_700_000_000.0
+    asked: list[tuple[str, ...]] = field(default_factory=list)
+
+    def run(self, argv: Sequence[str]) -> ProbeResult:
+        key = tuple(argv)
+        self.asked.append(key)
+        for n in range(len(key), 0, -1):
+            if key[:n] in self.commands:
+                return self.commands[key[:n]]
+        return ProbeResult(127, "", f"{argv[0]}: not canned")
+
+    def exists(self, path: str) -> bool:
+        return path in self.files or path in self.mtimes or any(f.startswith(path.rstrip("/") + "/") for f in self.files)
+
+    def mtime(self, path: str) -> float | None:
+        return self.mtimes.get(path, self.clock if path in self.files else None)
+
+    def read_text(self, path: str) -> str | None:
+        return self.files.get(path)
+
+    def glob(self, pattern: str) -> list[str]:
+        import fnmatch
+
+        return sorted(p for p in {*self.files, *self.mtimes} if fnmatch.fnmatch(p, pattern))
+
+    def which(self, name: str) -> str | None:
+        return self.on_path.get(name)
+
+    def now(self) -> float:
+        return self.clock

@@ -1,0 +1,265 @@
+"""The runner: checks each step, applies it, re-probes, and records what happened.
+
+It wraps an invoke ``Context`` (or a Fabric ``Connection``, which is one). Probes always
+really run; changes run only when applying. Before anything changes, every step is
+checked once (pre-flight): a plan that needs root where root cannot be had fails
+before its first command, so nothing is left half-done.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, TextIO
+
+from .command import Command
+from .errors import ProvisionError
+from .plan import Plan
+from .steps import Change, Step, StepEnv
+
+
+@dataclass
+class StepResult:
+    name: str
+    title: str
+    status: str  # ok | changed | failed | skipped
+    reason: str
+    commands: list[Command] = field(default_factory=list)
+    duration: float = 0.0
+    error: str | None = None
+
+    def to_json(self, *, is_root: bool) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "status": self.status,
+            "reason": self.reason,
+            "commands": [c.to_json(is_root=is_root) for c in self.commands],
+            "duration": round(self.duration, 3),
+            "error": self.error,
+        }
+
+
+@dataclass
+class Recap:
+    results: list[StepResult]
+    dry_run: bool
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> bool:
+        return self.count("failed") > 0
+
+    def line(self) -> str:
+        return (
+            f"recap: ok={self.count('ok')} changed={self.count('changed')} "
+            f"failed={self.count('failed')} skipped={self.count('skipped')}"
+        )
+
+
+class RunLog:
+    """The full output of every command, in one file per run (path printed at the end)."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._f: TextIO | None = None
+        if path:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            self._f = open(path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 - closed in close()
+
+    def write(self, text: str) -> None:
+        if self._f:
+            self._f.write(text)
+            self._f.flush()
+
+    @property
+    def stream(self) -> TextIO | None:
+        return self._f
+
+    def close(self) -> None:
+        if self._f:
+            self._f.close()
+            self._f = None
+
+
+class Progress:
+    """Progress on stderr: a live line with elapsed time on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.live = hasattr(self.stream, "isatty") and self.stream.isatty() and not quiet
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, title: str, detail: str) -> None:
+        if self.quiet:
+            return
+        if not self.live:
+            self.stream.write(f"  … {title}: {detail}\n")
+            self.stream.flush()
+            return
+        self._stop.clear()
+        started = time.monotonic()
+
+        def spin() -> None:
+            frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+            i = 0
+            while not self._stop.wait(0.2):
+                elapsed = time.monotonic() - started
+                line = f"\r  {frames[i % len(frames)]} {title}: {detail}"[:100] + f"  {elapsed:5.0f}s"
+                self.stream.write(line + "\033[K")
+                self.stream.flush()
+                i += 1
+
+        self._thread = threading.Thread(target=spin, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def summarize_failure(output: str, command: Command) -> str:
+    """The lines that say why a command failed (apt names the package; pip says ERROR)."""
+    lines = [ln.rstrip() for ln in output.splitlines() if ln.strip()]
+    keys = ("E: ", "ERROR", "error:", "Error", "dpkg: error", "Unable to locate package", "No match for argument",
+            "fatal", "Traceback", "verify:")
+    picked = [ln for ln in lines if any(k in ln for k in keys)]
+    tail = picked[-6:] if picked else lines[-6:]
+    return "\n".join(tail) if tail else f"{command.argv[0]} exited with an error and printed nothing"
+
+
+class Runner:
+    """Runs commands through an invoke Context; sudo is explicit in the argv it prints."""
+
+    def __init__(
+        self,
+        ctx: object,
+        *,
+        dry_run: bool,
+        is_root: bool,
+        sudo: str,
+        interactive: bool,
+        log: RunLog,
+        progress: Progress,
+    ) -> None:
+        self.ctx = ctx
+        self.dry_run = dry_run
+        self.is_root = is_root
+        self.sudo = sudo
+        self.interactive = interactive
+        self.log = log
+        self.progress = progress
+
+    @property
+    def sudo_flags(self) -> tuple[str, ...]:
+        return () if (self.sudo == "password" and self.interactive) else ("-n",)
+
+    def argv(self, command: Command) -> tuple[str, ...]:
+        return command.argv_for(is_root=self.is_root, sudo_flags=self.sudo_flags)
+
+    def check_privileges(self, changes: list[tuple[Step, Change]]) -> None:
+        """Refuse, before running anything, a plan that needs root that cannot be had."""
+        needs = [(s, c) for s, ch in changes for c in ch.commands if c.sudo]
+        if not needs or self.is_root or self.dry_run:
+            return
+        titles = ", ".join(dict.fromkeys(s.title for s, _ in needs))
+        first = needs[0][1].shell(is_root=False, sudo_flags=())
+        if self.sudo == "absent":
+            raise ProvisionError(
+                f"this run needs root for: {titles}, but you are not root and there is no sudo.",
+                f"Nothing was changed. Run it as root, or have an administrator install sudo for you, or run the root part by hand: {first}",
+            )
+        if self.sudo == "password" and not self.interactive:
+            raise ProvisionError(
+                f"this run needs root for: {titles}, and sudo asks for a password, which a non-interactive run cannot give.",
+                "Nothing was changed. Run it in a terminal (sudo will ask once), or as root, or allow passwordless sudo for this user.",
+            )
+
+    def execute(self, step: Step, command: Command) -> tuple[bool, str]:
+        argv = self.argv(command)
+        shown = " ".join(argv) if len(" ".join(argv)) < 200 else " ".join(argv)[:197] + "..."
+        self.log.write(f"\n$ {' '.join(argv)}\n")
+        self.progress.start(step.title, command.purpose or shown)
+        try:
+            result = self.ctx.run(  # type: ignore[attr-defined]
+                shlex.join(argv),
+                warn=True,
+                hide=self.log.stream is None,
+                in_stream=False,
+                out_stream=self.log.stream,
+                err_stream=self.log.stream,
+                pty=False,
+                dry=False,
+                timeout=command.timeout,
+            )
+        finally:
+            self.progress.stop()
+        output = (result.stdout or "") + (result.stderr or "")
+        self.log.write(f"[exit {result.exited}]\n")
+        return result.exited == 0, output
+
+    def run(self, plan: Plan, env: StepEnv, refresh: Callable[[], StepEnv], report: Callable[[StepResult], None]) -> Recap:
+        results: list[StepResult] = []
+        preflight: list[tuple[Step, str | None, Change | None, str | None]] = []
+        for step in plan.steps:
+            try:
+                skip = step.skip_reason(env)
+                preflight.append((step, skip, None if skip else step.check(env), None))
+            except ProvisionError as e:
+                preflight.append((step, None, None, str(e)))
+        self.check_privileges([(s, c) for s, _, c, _ in preflight if c is not None])
+        stale = False
+        failed = False
+        for step, skip, change, error in preflight:
+            started = time.monotonic()
+            if failed:
+                res = StepResult(step.name, step.title, "skipped", "not run: an earlier step failed")
+            elif error:
+                res = StepResult(step.name, step.title, "failed", error, error=error)
+            else:
+                if stale:
+                    env = refresh()
+                    skip = step.skip_reason(env)
+                    change = None if skip else step.check(env)
+                if skip:
+                    res = StepResult(step.name, step.title, "skipped", skip)
+                elif change is None or not change.commands:
+                    res = StepResult(step.name, step.title, "ok", change.reason if change else "")
+                elif self.dry_run:
+                    res = StepResult(step.name, step.title, "changed", change.reason, list(change.commands))
+                else:
+                    res, fresh = self.apply(step, change, refresh)
+                    env, stale = (fresh, False) if fresh is not None else (env, True)
+            res.duration = time.monotonic() - started
+            failed = failed or res.status == "failed"
+            results.append(res)
+            report(res)
+        return Recap(results, self.dry_run)
+
+    def apply(self, step: Step, change: Change, refresh: Callable[[], StepEnv]) -> tuple[StepResult, StepEnv | None]:
+        """Run the step's commands, then re-probe: the step must now have nothing to do."""
+        self.log.write(f"\n=== {step.title}: {change.reason}\n")
+        for command in change.commands:
+            ok, output = self.execute(step, command)
+            if not ok:
+                why = summarize_failure(output, command)
+                return StepResult(step.name, step.title, "failed", change.reason, list(change.commands),
+                                  error=f"{self.argv(command)[0]} failed:\n{why}"), None
+        env = refresh()
+        after = step.check(env)
+        if after.commands:
+            return StepResult(step.name, step.title, "failed", change.reason, list(change.commands),
+                              error=f"still not in the wanted state after applying: {after.reason}"), env
+        return StepResult(step.name, step.title, "changed", change.reason, list(change.commands)), env

@@ -1,0 +1,136 @@
+"""One provisioning run, start to end: facts -> profile -> steps -> plan -> runner -> recap.
+
+``tasks.py`` parses options and calls ``bootstrap()``; nothing else in here knows about
+invoke's command line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import platformdirs
+
+from . import config as config_mod
+from . import facts as facts_mod
+from . import interpreter, plan, presets, profiles, report
+from .certs import pem_certificates
+from .errors import ProvisionError
+from .facts import Facts
+from .lock import exclusive
+from .probe import FreshProbe, LocalProbe, Probe
+from .runner import Progress, RunLog, Runner
+from .steps import Options, StepEnv
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Prepared:
+    facts: Facts
+    resolution: profiles.Resolution
+    env: StepEnv
+    plan: plan.Plan
+
+
+def machine_facts(platform: str | None) -> Facts:
+    return presets.load(platform) if platform else facts_mod.gather()
+
+
+def prepare(
+    ctx: object | None,
+    *,
+    project: str | None = None,
+    platform: str | None = None,
+    profile: str | None = None,
+    ca_bundle: str | None = None,
+    python: str | None = None,
+    dry_run: bool = False,
+    refresh_after: float = 24 * 3600.0,
+) -> Prepared:
+    """Everything before the first command: all validation happens here."""
+    facts = machine_facts(platform)
+    resolution = profiles.resolve(facts, forced=profile)
+    cfg = config_mod.load(project or REPO, ca_bundle=ca_bundle)
+    if cfg.ca_bundle:
+        origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {cfg.source}"
+        pem_certificates(cfg.ca_bundle, origin=origin)
+    py, from_packages = interpreter.choose(facts, cfg, resolution.profile, python)
+    probe: Probe = FreshProbe() if platform else LocalProbe(ctx)
+    options = Options(dry_run=dry_run, refresh_after=refresh_after, preset=bool(platform))
+    env = StepEnv(facts, resolution.profile, cfg, probe, py, options, from_packages)
+    return Prepared(facts, resolution, env, plan.build(env))
+
+
+def log_path() -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return os.path.join(platformdirs.user_log_dir("provision"), f"bootstrap-{stamp}-{os.getpid()}.log")
+
+
+def lock_path() -> str:
+    return os.path.join(platformdirs.user_state_dir("provision"), "bootstrap.lock")
+
+
+def bootstrap(
+    ctx: object,
+    *,
+    project: str | None = None,
+    platform: str | None = None,
+    profile: str | None = None,
+    ca_bundle: str | None = None,
+    python: str | None = None,
+    dry_run: bool = False,
+    as_json: bool = False,
+    yes: bool = False,
+    refresh_after: float = 24 * 3600.0,
+    out: TextIO | None = None,
+) -> int:
+    """Provision this machine (or print the plan). Returns the exit code."""
+    out = out or sys.stdout
+    human = sys.stderr if as_json else out
+    if platform and not dry_run:
+        raise ProvisionError(
+            f"--platform {platform} describes another machine; it can only be planned here.",
+            f"Add --dry-run: ./bootstrap --dry-run --platform {platform}",
+        )
+    prepared = prepare(ctx, project=project, platform=platform, profile=profile, ca_bundle=ca_bundle,
+                       python=python, dry_run=dry_run, refresh_after=refresh_after)
+    facts, env = prepared.facts, prepared.env
+    print(report.header(facts, prepared.resolution.profile.name, f"{env.python.path} ({env.python.version})",
+                        prepared.resolution.notice, dry_run), file=human)
+    interactive = sys.stdin.isatty() and not yes
+    log = RunLog(None if dry_run else log_path())
+    runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=interactive,
+                    log=log, progress=Progress(quiet=False))
+
+    def refresh() -> StepEnv:
+        fresh = facts_mod.gather()
+        py, from_packages = interpreter.choose(fresh, env.config, env.profile, python)
+        return env.with_facts(fresh, py, from_packages)
+
+    def show(res: object) -> None:
+        print(report.step_text(res, is_root=facts.is_root, dry_run=dry_run), file=human)  # type: ignore[arg-type]
+        human.flush()
+
+    try:
+        if dry_run:
+            recap = runner.run(prepared.plan, env, refresh, show)
+        else:
+            log.write(f"provision bootstrap, {time.ctime()}\n{report.facts_text(facts)}\n")
+            with exclusive(lock_path(), notice=human):
+                # the facts may be stale after waiting for another run: probe again
+                recap = runner.run(prepared.plan, refresh(), refresh, show)
+    finally:
+        log.close()
+    print(recap.line(), file=human)
+    if log.path:
+        print(f"log: {log.path}", file=human)
+    if as_json:
+        extra = {"profile": prepared.resolution.profile.name, "notice": prepared.resolution.notice,
+                 "python": env.python.path, "log": log.path}
+        report.dump(report.recap_json(recap, facts, extra, is_root=facts.is_root), out)
+    return 1 if recap.failed else 0

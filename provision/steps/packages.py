@@ -1,0 +1,89 @@
+"""SystemPackages: every system package the machine needs, in one transaction."""
+
+from __future__ import annotations
+
+from ..command import Command
+from ..pkgmgr import adapter
+from . import Change, Step, StepEnv
+
+
+def _age(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def wanted(env: StepEnv) -> list[tuple[str, tuple[str, ...]]]:
+    """(need, packages) pairs for this machine, from the profile's needs map."""
+    prof, py = env.profile, env.python
+    out: list[tuple[str, tuple[str, ...]]] = []
+    if env.python_from_packages:
+        out.append(("python", prof.python_packages))
+    out.append(("build-tools", prof.packages("build-tools")))
+    default = env.facts.default_python
+    versioned = py.os_managed and default is not None and py.minor != default.minor
+    if py.os_managed:
+        if versioned and prof.versioned_headers:
+            out.append(("python-headers", (_fill(prof.versioned_headers, py.minor),)))
+        else:
+            out.append(("python-headers", prof.packages("python-headers")))
+        if versioned and prof.versioned_venv:
+            out.append(("venv", (_fill(prof.versioned_venv, py.minor),)))
+        else:
+            out.append(("venv", prof.packages("venv")))
+    if prof.pipx_method == "package":
+        out.append(("pipx", prof.packages("pipx")))
+    if env.config.ca_bundle and prof.trust_store and "ca-certificates" in prof.needs:
+        out.append(("ca-certificates", prof.needs["ca-certificates"]))
+    where = env.config.source or str(env.config.project)
+    for need in env.config.needs:
+        out.append((need, prof.packages(need, where=f"{where} key 'needs'")))
+    return out
+
+
+def _fill(template: str, minor: str) -> str:
+    return template.replace("{version}", minor).replace("{version_nodot}", minor.replace(".", ""))
+
+
+class SystemPackages(Step):
+    """Build prerequisites, Python headers, venv, pipx and the project's native needs."""
+
+    name = "system-packages"
+    title = "System packages"
+
+    def skip_reason(self, env: StepEnv) -> str | None:
+        if not any(pkgs for _, pkgs in wanted(env)):
+            return "this platform needs no system packages"
+        return None
+
+    def check(self, env: StepEnv) -> Change:
+        pairs = wanted(env)
+        packages = list(dict.fromkeys(p for _, pkgs in pairs for p in pkgs))
+        pm = adapter(env.profile.package_manager)
+        installed = pm.installed(env.probe, packages)
+        missing = [p for p in packages if p not in installed]
+        if not missing:
+            return Change(f"all {len(packages)} installed: {' '.join(packages)}")
+        needs = [n for n, pkgs in pairs if any(p in missing for p in pkgs)]
+        reason = f"missing {' '.join(missing)} (for {', '.join(needs)})"
+        commands: list[Command] = []
+        refresh = pm.refresh()
+        if refresh is not None:
+            age = pm.index_age(env.probe)
+            if age is None:
+                commands.append(refresh)
+                reason += "; no package index yet"
+            elif age > env.options.refresh_after:
+                commands.append(refresh)
+                reason += f"; package index {_age(age)} old"
+            else:
+                lacking = pm.without_candidate(env.probe, missing)
+                if lacking:
+                    commands.append(refresh)
+                    reason += f"; no candidate for {' '.join(lacking)} in the {_age(age)} old index"
+        commands.extend(pm.install(missing))
+        return Change(reason, tuple(commands))
+
+

@@ -1,0 +1,93 @@
+"""provision's command line. Thin: each task parses its options and calls one function.
+
+Run through ./bootstrap (stage 0), which makes the kit's tool environment first:
+  ./bootstrap                      provision this machine (== invoke bootstrap)
+  ./bootstrap --dry-run            print the exact commands, change nothing
+  ./bootstrap facts [--json]       what the kit detected
+  ./bootstrap doctor               check this machine for every pip failure class
+  ./bootstrap explain pip.log      name the cause of a pip failure and this machine's fix
+  ./bootstrap test                 the kit's own test suite
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from invoke import Collection, Exit, task
+
+from provision.errors import ProvisionError
+
+REPO = Path(__file__).resolve().parent
+
+BOOTSTRAP_HELP = {
+    "dry_run": "print the exact commands, step by step with the reason, and change nothing (no root needed)",
+    "platform": "plan for a built-in platform preset instead of this machine: ID[:VERSION], e.g. debian:12, "
+    "ubuntu:24.04, fedora:40, rocky:9, arch, alpine:3.20, macos:14, windows:11 (implies nothing is run)",
+    "project": "the project to provision (default: this repository); its [tool.provision] or provision.toml is read",
+    "ca-bundle": "PEM file of a CA to trust (corporate TLS inspection): added to the system trust store and "
+    "configured for pip and pipx; stage 0 uses it from its first pip call",
+    "profile": "force a profile from profiles/ (for a distro the kit does not know that is compatible)",
+    "python": "the interpreter for the project's venv (path or version), instead of the first on PATH matching 'python'",
+    "json": "print the recap as JSON on stdout (steps, status, commands, durations) and nothing else there",
+    "yes": "non-interactive: never prompt (sudo runs as 'sudo -n')",
+    "refresh-after": "refresh the package index when it is older than this many hours (default 24)",
+}
+
+
+def _fail(e: ProvisionError) -> Exit:
+    return Exit(f"provision: {e}", code=2)
+
+
+@task(help=BOOTSTRAP_HELP, default=False)
+def bootstrap(c, dry_run=False, platform=None, project=None, ca_bundle=None, profile=None, python=None,
+              json=False, yes=False, refresh_after=24):
+    """Provision this machine for Python development (packages, pipx, the project's venv)."""
+    from provision.session import bootstrap as run
+
+    try:
+        code = run(c, project=project, platform=platform, profile=profile, ca_bundle=ca_bundle, python=python,
+                   dry_run=dry_run, as_json=json, yes=yes, refresh_after=float(refresh_after) * 3600)
+    except ProvisionError as e:
+        raise _fail(e) from None
+    except KeyboardInterrupt:
+        raise Exit("provision: interrupted; run ./bootstrap again to converge (an interrupted venv build is discarded)", code=130) from None
+    if code:
+        raise Exit(code=code)
+
+
+@task(help={"json": "print the facts as JSON", "platform": "show the facts of a built-in platform preset instead"})
+def facts(c, json=False, platform=None):
+    """Show what the kit detected about this machine (system, distro, Pythons, pip, compiler, CA, proxies)."""
+    from provision import report
+    from provision.session import machine_facts
+
+    try:
+        f = machine_facts(platform)
+    except ProvisionError as e:
+        raise _fail(e) from None
+    if json:
+        report.dump(f.to_json(), sys.stdout)
+    else:
+        print(report.facts_text(f))
+
+
+@task(help={"pytest-args": "extra arguments for pytest, e.g. \"-k facts -x\"", "quick": "skip the end-to-end (chroot) tests"})
+def test(c, pytest_args="", quick=False):
+    """Run the kit's test suite with the project venv's pytest (run ./bootstrap first)."""
+    venv_python = REPO / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not venv_python.exists():
+        raise Exit("provision: no project venv at .venv: run ./bootstrap first (it builds it), then ./bootstrap test", code=2)
+    import shlex
+
+    argv = [str(venv_python), "-m", "pytest", *shlex.split(pytest_args)]
+    if quick:
+        argv += ["-m", "not e2e"]
+    result = c.run(shlex.join(argv), warn=True, pty=False, in_stream=False)
+    if result.exited:
+        raise Exit(code=result.exited)
+
+
+ns = Collection(bootstrap, facts, test)
+ns.configure({"run": {"echo": False}})
