@@ -75,13 +75,16 @@ def facts(c, json=False, platform=None):
 
 @task(help={"pytest-args": "extra arguments for pytest, e.g. \"-k facts -x\"", "quick": "skip the end-to-end (chroot) tests"})
 def test(c, pytest_args="", quick=False):
-    """Run the kit's test suite with the project venv's pytest (run ./bootstrap first)."""
+    """Run the kit's checks: ruff, then the test suite with the project venv's pytest (run ./bootstrap first)."""
+    import shlex
+
     venv_python = REPO / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if not venv_python.exists():
         raise Exit("provision: no project venv at .venv: run ./bootstrap first (it builds it), then ./bootstrap test", code=2)
-    import shlex
-
-    argv = [str(venv_python), "-m", "pytest", *shlex.split(pytest_args)]
+    lint = c.run(shlex.join([str(venv_python), "-m", "ruff", "check", str(REPO)]), warn=True, pty=False, in_stream=False)
+    if lint.exited:
+        raise Exit("provision: ruff found problems (above)", code=lint.exited)
+    argv = [str(venv_python), "-m", "pytest", str(REPO / "tests"), *shlex.split(pytest_args)]
     if quick:
         argv += ["-m", "not e2e"]
     result = c.run(shlex.join(argv), warn=True, pty=False, in_stream=False)

@@ -201,20 +201,21 @@ def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
 
 
 def candidate_pythons(path_dirs: Iterable[str]) -> list[str]:
-    """Interpreters on PATH plus the OS's default, without the kit's own tool venv."""
-    names = ["python3"] + [f"python3.{m}" for m in range(20, 8, -1)] + ["python"]
+    """Interpreters on PATH plus the OS's default, one per real file, kit's own venv excluded."""
+    names = ["python3"] + [f"python3.{m}" for m in range(20, 8, -1)]
     found: list[str] = []
+    seen: set[str] = set()
     kit_tools = str(Path(__file__).resolve().parent.parent / ".tools")
-    for d in path_dirs:
+    for d in (*path_dirs, "/usr/bin"):
         if not d or d.startswith(kit_tools) or d == os.path.dirname(sys.executable):
             continue
         for n in names:
             p = os.path.join(d, n)
             if os.path.isfile(p) and os.access(p, os.X_OK):
-                found.append(p)
-    for fixed in ("/usr/bin/python3",):
-        if os.path.exists(fixed):
-            found.append(fixed)
+                real = os.path.realpath(p)
+                if real not in seen:
+                    seen.add(real)
+                    found.append(p)
     return found
 
 
@@ -271,19 +272,23 @@ def python_from_probe(data: Mapping[str, object]) -> PythonInstall:
 
 
 def gather_pythons(path_dirs: Sequence[str], run: Runner = _run) -> tuple[PythonInstall, ...]:
+    """Probe every candidate at once (threads: each probe is a process start, ~20-100 ms)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    candidates = candidate_pythons(path_dirs)
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(candidates)))) as pool:
+        probed = list(pool.map(lambda c: probe_python(c, run), candidates))
     seen: set[str] = set()
     out: list[PythonInstall] = []
     default_real = os.path.realpath("/usr/bin/python3") if os.path.exists("/usr/bin/python3") else None
-    for cand in candidate_pythons(path_dirs):
-        py = probe_python(cand, run)
+    for cand, py in zip(candidates, probed):
         if py is None:
             continue
         real = os.path.realpath(py.path)
         if real in seen:
             continue
         seen.add(real)
-        out.append(replace(py, path=cand if os.path.realpath(cand) == real else py.path,
-                           is_default=real == default_real))
+        out.append(replace(py, path=cand if os.path.realpath(cand) == real else py.path, is_default=real == default_real))
     return tuple(out)
 
 

@@ -23,9 +23,10 @@ except ImportError:  # pragma: no cover - Windows
 
 
 @contextlib.contextmanager
-def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None) -> Iterator[None]:
+def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None) -> Iterator[bool]:
+    """Hold the lock; yields whether it had to wait for another run."""
     if fcntl is None:  # pragma: no cover
-        yield
+        yield False
         return
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -55,6 +56,6 @@ def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None) 
                 time.sleep(0.5)
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
+        yield told
     finally:
         os.close(fd)

@@ -121,9 +121,9 @@ def bootstrap(
             recap = runner.run(prepared.plan, env, refresh, show)
         else:
             log.write(f"provision bootstrap, {time.ctime()}\n{report.facts_text(facts)}\n")
-            with exclusive(lock_path(), notice=human):
-                # the facts may be stale after waiting for another run: probe again
-                recap = runner.run(prepared.plan, refresh(), refresh, show)
+            with exclusive(lock_path(), notice=human) as waited:
+                # after waiting, another run has changed the machine: probe again
+                recap = runner.run(prepared.plan, refresh() if waited else env, refresh, show)
     finally:
         log.close()
     print(recap.line(), file=human)

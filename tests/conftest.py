@@ -1,0 +1,13 @@
+"""Shared fixtures: the repo on sys.path, paths to fixture trees."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+PRESETS = REPO / "provision" / "presets"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"

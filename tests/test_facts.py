@@ -1,0 +1,131 @@
+"""Facts from fixture trees of real os-release files, and the interpreter probe."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import FIXTURES, PRESETS
+
+from provision import facts
+from provision.errors import ProvisionError
+
+IDENTITY = [
+    # tree, id, version, codename, ID_LIKE
+    ("debian-11", "debian", "11", "bullseye", ()),
+    ("debian-12", "debian", "12", "bookworm", ()),
+    ("debian-13", "debian", "13", "trixie", ()),
+    ("ubuntu-22.04", "ubuntu", "22.04", "jammy", ("debian",)),
+    ("ubuntu-24.04", "ubuntu", "24.04", "noble", ("debian",)),
+    ("fedora-40", "fedora", "40", "", ()),
+    ("fedora-41", "fedora", "41", "", ()),
+    ("rocky-8", "rocky", "8.8", "Green Obsidian", ("rhel", "centos", "fedora")),
+    ("rocky-9", "rocky", "9.5", "Blue Onyx", ("rhel", "centos", "fedora")),
+    ("almalinux-9", "almalinux", "9.2", "Turquoise Kodkod", ("rhel", "centos", "fedora")),
+    ("centos-stream-9", "centos", "9", "", ("rhel", "fedora")),
+    ("opensuse-leap-15.6", "opensuse-leap", "15.6", "", ("suse", "opensuse")),
+    ("opensuse-tumbleweed", "opensuse-tumbleweed", "20240112", "", ("opensuse", "suse")),
+    ("arch", "arch", "", "", ()),
+    ("alpine-3.20", "alpine", "3.20.1", "", ()),
+    ("linuxmint-22", "linuxmint", "22.3", "zena", ("ubuntu", "debian")),
+    ("pop-22.04", "pop", "22.04", "jammy", ("ubuntu", "debian")),
+    ("raspbian-12", "raspbian", "12", "bookworm", ("debian",)),
+]
+
+
+@pytest.mark.parametrize(("tree", "distro_id", "version", "codename", "like"), IDENTITY)
+def test_identity_from_real_os_release(tree, distro_id, version, codename, like):
+    ident = facts.read_identity(PRESETS / tree, system="Linux")
+    assert (ident.distro_id, ident.distro_version, ident.distro_codename, ident.id_like) == (distro_id, version, codename, like)
+    assert ident.system == "Linux"
+    assert ident.distro_name
+
+
+def test_every_preset_tree_is_covered():
+    trees = {p.name for p in PRESETS.iterdir() if (p / "etc" / "os-release").exists()}
+    assert trees == {row[0] for row in IDENTITY}
+
+
+def test_unknown_distro_fixture():
+    ident = facts.read_identity(FIXTURES / "os-release" / "unknown-distro", system="Linux")
+    assert ident.distro_id == "gentoo" and ident.id_like == ()
+
+
+def test_missing_os_release_is_a_clear_error(tmp_path):
+    with pytest.raises(ProvisionError, match="no os-release file below"):
+        facts.read_identity(tmp_path, system="Linux")
+
+
+def test_probe_of_the_running_interpreter():
+    py = facts.probe_python(sys.executable)
+    assert py is not None
+    assert py.version == "%d.%d.%d" % sys.version_info[:3]
+    assert py.has_ssl and py.has_venv
+
+
+def test_probe_of_a_broken_interpreter_is_none(tmp_path):
+    fake = tmp_path / "python3"
+    fake.write_text("#!/bin/sh\nexit 3\n")
+    fake.chmod(0o755)
+    assert facts.probe_python(str(fake)) is None
+
+
+PROBE_CASES = [
+    # probe output -> (os_managed, framework)
+    ({"base_prefix": "/usr"}, (True, "")),
+    ({"base_prefix": "/root/.pyenv/versions/3.11.7"}, (False, "")),
+    ({"base_prefix": "/Library/Frameworks/Python.framework/Versions/3.12", "framework": "Python"}, (False, "python.org")),
+    ({"base_prefix": "/opt/homebrew/Cellar/python@3.12/3.12.4/Frameworks/Python.framework/Versions/3.12", "framework": "Python"},
+     (False, "homebrew")),
+    ({"base_prefix": "/Library/Developer/CommandLineTools/Library/Frameworks/Python3.framework/Versions/3.9", "framework": "Python3"},
+     (True, "system")),
+]
+
+
+@pytest.mark.parametrize(("extra", "expected"), PROBE_CASES)
+def test_python_from_probe_classifies_installations(extra, expected):
+    data = {"executable": "/x/python3", "version": "3.11.2", "stdlib": "/nonexistent", "include": "/nonexistent", **extra}
+    py = facts.python_from_probe(data)
+    assert (py.os_managed, py.framework) == expected
+    assert py.minor == "3.11"
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("http://user:secret@proxy:3128", "http://***@proxy:3128"),
+        ("http://proxy:3128", "http://proxy:3128"),
+        ("https://tok@idx/simple", "https://***@idx/simple"),
+    ],
+)
+def test_proxy_credentials_are_masked(raw, masked):
+    assert facts.mask_url(raw) == masked
+
+
+def test_shebang_tools(tmp_path):
+    script = tmp_path / "pip"
+    script.write_text("#!/usr/bin/python3\nimport pip\n")
+    script.chmod(0o755)
+    shim = tmp_path / "pipx"
+    shim.write_text("#!/usr/bin/env bash\nexec pyenv exec pipx\n")
+    shim.chmod(0o755)
+    assert facts.find_tool("pip", str(tmp_path)).python == "/usr/bin/python3"
+    assert facts.find_tool("pipx", str(tmp_path)).python is None
+
+
+def test_gather_on_this_machine_is_json_serialisable():
+    f = facts.gather()
+    json.dumps(f.to_json())
+    assert f.system in ("Linux", "Darwin", "Windows")
+    assert f.pythons, "at least the interpreter running the tests is found"
+
+
+def test_facts_task_json(tmp_path):
+    from conftest import REPO
+
+    res = subprocess.run([str(REPO / "bootstrap"), "facts", "--json"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert {"system", "distro_id", "distro_version", "id_like", "pythons", "pip", "pipx", "compiler", "ca", "proxies", "sudo"} <= set(data)

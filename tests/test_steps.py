@@ -1,0 +1,208 @@
+"""Steps as tables: facts and canned probe answers in, argv out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from provision import config, interpreter, presets, profiles
+from provision.atomic import STAMP
+from provision.probe import FakeProbe, FreshProbe, ProbeResult
+from provision.steps import Options, StepEnv
+from provision.steps.packages import SystemPackages
+from provision.steps.pipx import PipxOnPath, PipxTools
+from provision.steps.venv import ProjectVenv, digest, inputs
+
+NOW = 1_700_000_000.0
+HOUR = 3600.0
+
+
+def make_env(tmp_path: Path, key: str = "debian:12", probe=None, pyproject: str = "", **opts) -> StepEnv:
+    (tmp_path / "pyproject.toml").write_text(pyproject or '[tool.provision]\nrequirements = ["requirements.txt"]\npipx = ["ruff==0.6.9", "pre-commit"]\n')
+    (tmp_path / "requirements.txt").write_text("six\n")
+    facts = presets.load(key)
+    prof = profiles.resolve(facts).profile
+    cfg = config.load(tmp_path)
+    py, from_pkgs = interpreter.choose(facts, cfg, prof)
+    return StepEnv(facts, prof, cfg, probe or FreshProbe(), py, Options(preset=False, **opts), from_pkgs)
+
+
+def dpkg(installed: list[str]) -> ProbeResult:
+    return ProbeResult(0, "".join(f"{p}\tii \n" for p in installed))
+
+
+APT_INSTALL = ("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-q", "-o", "DPkg::Lock::Timeout=300",
+               "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", "install", "-y", "--no-install-recommends")
+APT_UPDATE = ("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-q", "-o", "DPkg::Lock::Timeout=300", "update")
+LISTS = "/var/lib/apt/lists/deb_dists_bookworm_main_binary-amd64_Packages"
+
+PACKAGE_CASES = [
+    # name, installed, index age (h) or None, apt-cache policy output, expected argv list
+    ("all present", ["build-essential", "python3-dev", "python3-venv", "pipx"], 1, "", []),
+    ("fresh index, two missing", ["build-essential", "python3-venv"], 1,
+     "python3-dev:\n  Candidate: 3.11.2-1+b1\npipx:\n  Candidate: 1.1.0-1\n",
+     [(*APT_INSTALL, "python3-dev", "pipx")]),
+    ("stale index", ["build-essential"], 48, "", [APT_UPDATE, (*APT_INSTALL, "python3-dev", "python3-venv", "pipx")]),
+    ("no index at all", [], None, "", [APT_UPDATE, (*APT_INSTALL, "build-essential", "python3-dev", "python3-venv", "pipx")]),
+    ("fresh index but no candidate", ["build-essential", "python3-dev", "python3-venv"], 1, "pipx:\n  Candidate: (none)\n",
+     [APT_UPDATE, (*APT_INSTALL, "pipx")]),
+]
+
+
+@pytest.mark.parametrize(("name", "installed", "age", "policy", "expected"), PACKAGE_CASES, ids=[c[0] for c in PACKAGE_CASES])
+def test_system_packages_apt(tmp_path, name, installed, age, policy, expected):
+    probe = FakeProbe(
+        commands={("dpkg-query",): dpkg(installed), ("apt-cache", "policy"): ProbeResult(0, policy)},
+        mtimes={} if age is None else {LISTS: NOW - age * HOUR},
+        clock=NOW,
+    )
+    env = make_env(tmp_path, "debian:12", probe, pyproject="[tool.provision]\n")
+    change = SystemPackages().check(env)
+    assert [c.argv_for(is_root=True) for c in change.commands] == expected
+    assert all(c.sudo for c in change.commands)
+    # one batch probe for all packages
+    assert sum(1 for a in probe.asked if a[0] == "dpkg-query") == 1
+
+
+FIRST_RUN = [
+    # preset, the install argv of a first run (a fresh machine)
+    ("debian:12", ["apt-get update", "apt-get install build-essential python3-dev python3-venv pipx"]),
+    ("debian:11", ["apt-get update", "apt-get install build-essential python3-dev python3-venv"]),
+    ("ubuntu:24.04", ["apt-get update", "apt-get install build-essential python3-dev python3-venv pipx"]),
+    ("fedora:40", ["dnf install gcc gcc-c++ make redhat-rpm-config python3-devel pipx"]),
+    ("rocky:9", ["dnf install gcc gcc-c++ make redhat-rpm-config python3-devel"]),
+    ("rocky:8", ["dnf install python3.11 python3.11-devel gcc gcc-c++ make redhat-rpm-config"]),
+    ("opensuse-leap:15.6", ["zypper install python311 python311-devel gcc gcc-c++ make"]),
+    ("arch", ["pacman -Syu", "pacman -S base-devel python-pipx"]),
+    ("alpine:3.20", ["apk update", "apk add build-base python3-dev pipx"]),
+    ("macos:14", ["brew install pipx"]),
+    ("windows:11", []),
+]
+
+
+def summary(argv: tuple[str, ...]) -> str:
+    """'apt-get install a b' from the full argv: the tool, the verb and the packages."""
+    verbs = ("-S", "-Syu")  # pacman's verbs are flags
+    words = [a for a in argv if (a in verbs or not a.startswith("-")) and "=" not in a and a not in ("env", "sudo", "DPkg::Lock::Timeout=300")]
+    return " ".join(words)
+
+
+@pytest.mark.parametrize(("key", "expected"), FIRST_RUN)
+def test_first_run_per_platform(tmp_path, key, expected):
+    env = make_env(tmp_path, key, pyproject="[tool.provision]\n")
+    change = SystemPackages().check(env)
+    got = [summary(c.argv_for(is_root=True)) for c in change.commands]
+    assert got == [e for e in expected]
+
+
+@pytest.mark.parametrize(("key", "expected"), [row for row in FIRST_RUN if row[1]])
+def test_run_with_everything_present_changes_nothing(tmp_path, key, expected):
+    env = make_env(tmp_path, key, pyproject="[tool.provision]\n")
+    wanted = expected[-1].split()[2:]
+    installed = "".join(f"{p}\tii \n" if env.profile.package_manager == "apt" else f"{p}\n" for p in wanted)
+    probe = FakeProbe(commands={(q,): ProbeResult(0, installed) for q in ("dpkg-query", "rpm", "pacman", "apk", "brew")}, clock=NOW)
+    env = replace(env, probe=probe)
+    assert SystemPackages().check(env).commands == ()
+
+
+def test_project_needs_join_the_one_transaction(tmp_path):
+    env = make_env(tmp_path, "debian:12", pyproject='[tool.provision]\nneeds = ["postgres-client", "cairo"]\n')
+    cmds = SystemPackages().check(env).commands
+    assert summary(cmds[-1].argv_for(is_root=True)).endswith("pipx libpq-dev libcairo2-dev")
+
+
+def test_fedora_renders_needs_for_fedora(tmp_path):
+    env = make_env(tmp_path, "fedora:40", pyproject='[tool.provision]\nneeds = ["postgres-client"]\n')
+    assert "libpq-devel" in SystemPackages().check(env).commands[-1].argv
+
+
+def test_pipx_tools_from_metadata(tmp_path):
+    meta = json.dumps({"main_package": {"package_version": "0.6.9"}})
+    home = "/home/dev"
+    probe = FakeProbe(files={f"{home}/.local/share/pipx/venvs/ruff/pipx_metadata.json": meta}, on_path={"pipx": "/usr/bin/pipx"})
+    env = make_env(tmp_path, "debian:12", probe)
+    change = PipxTools().check(env)
+    assert [c.argv for c in change.commands] == [("/usr/bin/pipx", "install", "pre-commit")]
+    old = json.dumps({"main_package": {"package_version": "0.5.0"}})
+    probe.files[f"{home}/.local/pipx/venvs/pre-commit/pipx_metadata.json"] = meta
+    probe.files[f"{home}/.local/share/pipx/venvs/ruff/pipx_metadata.json"] = old
+    change = PipxTools().check(env)
+    assert [c.argv for c in change.commands] == [("/usr/bin/pipx", "install", "--force", "ruff==0.6.9")]
+
+
+@pytest.mark.parametrize(
+    ("files", "path", "expected"),
+    [
+        ({}, ("/usr/bin",), [("pipx", "ensurepath")]),
+        ({}, ("/home/dev/.local/bin", "/usr/bin"), []),
+        ({"/home/dev/.bashrc": 'export PATH="$PATH:/home/dev/.local/bin"\n'}, ("/usr/bin",), []),
+        ({"/home/dev/.profile": 'PATH="$HOME/.local/bin:$PATH"\n'}, ("/usr/bin",), []),
+    ],
+)
+def test_pipx_on_path(tmp_path, files, path, expected):
+    env = make_env(tmp_path, "debian:12", FakeProbe(files=dict(files)))
+    env = replace(env, facts=replace(env.facts, path=path))
+    assert [c.argv for c in PipxOnPath().check(env).commands] == expected
+
+
+def venv_env(tmp_path, files):
+    probe = FakeProbe(files=files)
+    return make_env(tmp_path, "debian:12", probe)
+
+
+def test_venv_first_build_is_built_aside_verified_then_promoted(tmp_path):
+    env = venv_env(tmp_path, {})
+    change = ProjectVenv().check(env)
+    argvs = [c.argv for c in change.commands]
+    stage = f"{tmp_path}/.venv.partial"
+    assert argvs[0] == ("/usr/bin/python3", "-m", "venv", stage)
+    assert argvs[1][-4:] == ("--upgrade", "pip", "setuptools", "wheel")
+    assert argvs[2][-2:] == ("-r", f"{tmp_path}/requirements.txt")
+    assert argvs[3][1].endswith("verify_venv.py")
+    assert argvs[4][2:5] == ("promote", stage, f"{tmp_path}/.venv")
+
+
+def test_venv_up_to_date_is_skipped_without_pip(tmp_path):
+    env = venv_env(tmp_path, {})
+    want = inputs(env)
+    stamp = json.dumps({"digest": digest(want), "inputs": want})
+    venv = f"{tmp_path}/.venv"
+    env = venv_env(tmp_path, {f"{venv}/{STAMP}": stamp, f"{venv}/bin/python": ""})
+    change = ProjectVenv().check(env)
+    assert change.commands == () and "up to date" in change.reason
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda want: {**want, "requirements": {"requirements.txt": "0"}}, "inputs changed since"),
+        (lambda want: {**want, "python_version": "3.9"}, "uses Python 3.9"),
+    ],
+)
+def test_venv_rebuilt_when_inputs_change(tmp_path, mutate, reason):
+    env = venv_env(tmp_path, {})
+    have = mutate(inputs(env))
+    venv = f"{tmp_path}/.venv"
+    env = venv_env(tmp_path, {f"{venv}/{STAMP}": json.dumps({"digest": digest(have), "inputs": have}), f"{venv}/bin/python": ""})
+    change = ProjectVenv().check(env)
+    assert reason in change.reason and change.commands
+
+
+def test_venv_interpreter_gone(tmp_path):
+    env = venv_env(tmp_path, {})
+    want = inputs(env)
+    venv = f"{tmp_path}/.venv"
+    env = venv_env(tmp_path, {f"{venv}/{STAMP}": json.dumps({"digest": digest(want), "inputs": want})})
+    assert "interpreter" in ProjectVenv().check(env).reason
+
+
+def test_venv_leftovers_are_discarded(tmp_path):
+    env = venv_env(tmp_path, {})
+    want = inputs(env)
+    venv = f"{tmp_path}/.venv"
+    files = {f"{venv}/{STAMP}": json.dumps({"digest": digest(want), "inputs": want}), f"{venv}/bin/python": "", f"{venv}.partial/pyvenv.cfg": ""}
+    change = ProjectVenv().check(venv_env(tmp_path, files))
+    assert [c.argv[2:] for c in change.commands] == [("discard", f"{venv}.partial")]
