@@ -45,6 +45,10 @@ class PackageManager:
     def refresh(self) -> Command | None:
         return None
 
+    def repair(self, probe: Probe) -> Command | None:
+        """A command that finishes an interrupted transaction, when one was interrupted."""
+        return None
+
     def install(self, packages: Sequence[str]) -> list[Command]:
         raise NotImplementedError
 
@@ -64,7 +68,8 @@ class Apt(PackageManager):
         out = set()
         for line in stdout.splitlines():
             name, _, status = line.partition("\t")
-            if status.startswith("ii"):
+            # "ii " only: "iU"/"iF" (unpacked or half-configured by an interrupted run) are not installed
+            if status.startswith("ii") and status[2:3] in ("", " "):
                 out.add(name.split(":")[0])
         return out
 
@@ -88,6 +93,13 @@ class Apt(PackageManager):
             if m and current:
                 candidates[current] = m.group(1)
         return [p for p in packages if candidates.get(p, "(none)") == "(none)"]
+
+    def repair(self, probe: Probe) -> Command | None:
+        # dpkg journals a transaction in updates/ until it completes: files there mean
+        # an install was interrupted, and apt refuses to run until it is finished.
+        if probe.glob("/var/lib/dpkg/updates/[0-9]*"):
+            return Command(("dpkg", "--configure", "-a"), sudo=True, env=self.ENV, purpose="finish an interrupted package transaction")
+        return None
 
     def _apt(self, *args: str) -> tuple[str, ...]:
         return ("apt-get", "-q", "-o", f"DPkg::Lock::Timeout={self.lock_timeout}", *args)

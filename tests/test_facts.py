@@ -61,7 +61,7 @@ def test_missing_os_release_is_a_clear_error(tmp_path):
 def test_probe_of_the_running_interpreter():
     py = facts.probe_python(sys.executable)
     assert py is not None
-    assert py.version == "%d.%d.%d" % sys.version_info[:3]
+    assert py.version == ".".join(map(str, sys.version_info[:3]))
     assert py.has_ssl and py.has_venv
 
 

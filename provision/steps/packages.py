@@ -64,11 +64,17 @@ class SystemPackages(Step):
         pm = adapter(env.profile.package_manager)
         installed = pm.installed(env.probe, packages)
         missing = [p for p in packages if p not in installed]
-        if not missing:
+        repair = pm.repair(env.probe)
+        if not missing and repair is None:
             return Change(f"all {len(packages)} installed: {' '.join(packages)}")
+        if not missing:
+            return Change("an interrupted package transaction is pending", (repair,))
         needs = [n for n, pkgs in pairs if any(p in missing for p in pkgs)]
         reason = f"missing {' '.join(missing)} (for {', '.join(needs)})"
         commands: list[Command] = []
+        if repair is not None:
+            commands.append(repair)
+            reason += "; an interrupted package transaction is finished first"
         refresh = pm.refresh()
         if refresh is not None:
             age = pm.index_age(env.probe)

@@ -1,0 +1,49 @@
+"""The ``remote`` task: provision many hosts over SSH, in parallel (logic in provision.remote).
+
+tasks.py registers it: ``from provision.cli_remote import remote``.
+"""
+
+from __future__ import annotations
+
+from invoke import Exit, task
+
+from provision.errors import ProvisionError
+
+REMOTE_HELP = {
+    "hosts": "comma-separated [user@]host[:port] targets (IPv6 in brackets: [::1]:22); SSH config aliases work",
+    "inventory": "file with one [user@]host[:port] per line ('#' starts a comment)",
+    "parallel": "how many hosts run at once (default: the number of hosts, at most 8)",
+    "ssh-config": "SSH config file to use instead of ~/.ssh/config",
+    "identity": "private key file to authenticate with (also: ssh-agent and the SSH config's IdentityFile)",
+    "remote-path": "where the kit lives on each host (default ~/.cache/provision/kit)",
+    "no-push": "do not push the kit: --remote-path is an existing checkout on every host",
+    "dry-run": "passed on: each host prints its plan and changes nothing",
+    "ca-bundle": "local PEM file of a CA to trust; copied to each host and passed on as --ca-bundle",
+    "project": "passed on: the project to provision, a path on the remote hosts",
+    "accept-new-host-keys": "accept and record host keys not yet in known_hosts (a changed key is still refused)",
+    "connect-timeout": "seconds to wait for each SSH connection (default 15)",
+    "json": "print {hosts: {host: {status, recap, error, duration}}, total} as JSON on stdout and nothing else there",
+}
+
+
+@task(help=REMOTE_HELP)
+def remote(c, hosts=None, inventory=None, parallel=0, ssh_config=None, identity=None, remote_path=None, no_push=False,
+           dry_run=False, ca_bundle=None, project=None, accept_new_host_keys=False, connect_timeout=15.0, json=False):
+    """Provision many hosts over SSH in parallel: push the kit, run stage 0 and bootstrap there, recap per host."""
+    from provision import remote as rm
+
+    try:
+        options = rm.RemoteOptions(
+            remote_path=remote_path or rm.DEFAULT_REMOTE_PATH, push=not no_push, dry_run=dry_run, ca_bundle=ca_bundle,
+            project=project, ssh_config=ssh_config, identity=identity, accept_new_host_keys=accept_new_host_keys,
+            connect_timeout=float(connect_timeout),
+        )
+        code, results = rm.remote(hosts=hosts, inventory=inventory, parallel=parallel, options=options, as_json=json)
+    except ProvisionError as e:
+        raise Exit(f"provision: {e}", code=2) from None
+    except ValueError as e:
+        raise Exit(f"provision: {e}", code=2) from None
+    except KeyboardInterrupt:
+        raise Exit("provision: interrupted; hosts that were mid-run converge when run again", code=130) from None
+    if code:
+        raise Exit(f"provision: remote failed on: {', '.join(rm.failed_hosts(results))}", code=code)

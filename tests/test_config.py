@@ -1,0 +1,89 @@
+"""Project config: [tool.provision] or provision.toml, validated with file/key/expected."""
+
+from __future__ import annotations
+
+import pytest
+
+from provision import config
+from provision.errors import ConfigError
+
+
+def write(tmp_path, body: str, *, own: bool = False):
+    if own:
+        (tmp_path / "provision.toml").write_text(body)
+    else:
+        (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\nversion = '1'\n[tool.provision]\n" + body)
+    (tmp_path / "requirements.txt").write_text("six\n")
+    return tmp_path
+
+
+def test_defaults_without_config(tmp_path):
+    cfg = config.load(tmp_path)
+    assert cfg.venv == tmp_path.resolve() / ".venv" and cfg.requirements == () and cfg.source == ""
+    assert cfg.python.contains("3.9.0") and not cfg.python.contains("3.8.10")
+
+
+def test_full_config(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    cfg = config.load(write(tmp_path, """
+python = ">=3.10"
+venv = "env"
+requirements = ["requirements.txt"]
+extras = ["dev"]
+pipx = ["ruff==0.6.9", "pre-commit"]
+needs = ["postgres-client"]
+ca-bundle = "ca.pem"
+index-url = "https://pypi.example/simple"
+proxy = "http://proxy:3128"
+"""))
+    assert cfg.venv.name == "env" and cfg.install_project and cfg.extras == ("dev",)
+    assert cfg.ca_bundle == ca.resolve() and cfg.needs == ("postgres-client",)
+    assert "[tool.provision]" in cfg.source
+
+
+def test_provision_toml(tmp_path):
+    cfg = config.load(write(tmp_path, 'venv = ".v"\n', own=True))
+    assert cfg.venv.name == ".v" and cfg.source.endswith("provision.toml")
+
+
+BAD = [
+    ("pyhton = '>=3.9'\n", "unknown key 'pyhton'"),
+    ("python = 3.9\n", "key 'python' must be a string"),
+    ("python = '>=three'\n", "key 'python'"),
+    ("requirements = 'requirements.txt'\n", "key 'requirements' must be a list"),
+    ("requirements = ['missing.txt']\n", "names 'missing.txt'"),
+    ("pipx = ['ruff; rm -rf /']\n", "key 'pipx' has an invalid tool"),
+    ("needs = ['Cairo Dev']\n", "key 'needs' has an invalid need"),
+    ("extras = ['dev tools']\n", "key 'extras' has an invalid extra"),
+    ("index-url = 'http://insecure/simple'\n", "key 'index-url'"),
+    ("proxy = 'proxy:3128'\n", "key 'proxy'"),
+    ("venv = '.'\n", "key 'venv'"),
+    ("ca-bundle = 'nope.pem'\n", "does not exist"),
+]
+
+
+@pytest.mark.parametrize(("body", "fragment"), BAD)
+def test_invalid(tmp_path, body, fragment):
+    write(tmp_path, body)
+    with pytest.raises(ConfigError) as e:
+        config.load(tmp_path)
+    assert fragment in str(e.value)
+    assert "pyproject.toml" in str(e.value)
+
+
+def test_both_files_is_ambiguous(tmp_path):
+    write(tmp_path, "")
+    (tmp_path / "provision.toml").write_text("")
+    with pytest.raises(ConfigError, match="both"):
+        config.load(tmp_path)
+
+
+def test_ca_bundle_option_wins_and_must_exist(tmp_path):
+    with pytest.raises(ConfigError, match="--ca-bundle"):
+        config.load(tmp_path, ca_bundle=str(tmp_path / "none.pem"))
+
+
+@pytest.mark.parametrize(("spec", "name"), [("ruff", "ruff"), ("Pre_Commit==3.0", "pre-commit"), ("black[jupyter]>=24", "black")])
+def test_pipx_names(spec, name):
+    assert config.pipx_package_name(spec) == name
