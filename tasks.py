@@ -92,5 +92,8 @@ def test(c, pytest_args="", quick=False):
         raise Exit(code=result.exited)
 
 
+import provision.cli_vm  # noqa: E402 - the vm.* tasks live beside their logic
+
 ns = Collection(bootstrap, facts, test)
+ns.add_collection(Collection.from_module(provision.cli_vm), name="vm")
 ns.configure({"run": {"echo": False}})

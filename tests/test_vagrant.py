@@ -20,7 +20,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -386,5 +385,5 @@ def test_cli_vm_is_a_collection_of_thin_tasks() -> None:
 
     ns = Collection.from_module(provision.cli_vm)
     assert {"up", "test", "destroy", "status"} <= set(ns.task_names)
-    src = textwrap.dedent(Path(provision.cli_vm.__file__).read_text())
+    src = Path(provision.cli_vm.__file__).read_text()
     assert "ctx.run" not in src and "c.run" not in src  # the work is in provision/vm.py

@@ -49,7 +49,10 @@ def main() -> int:
     for home in sys.argv[1:]:
         user_sites += [p for p in glob.glob(os.path.join(home, ".local/lib/python3*/site-packages/**"), recursive=True) if os.path.isfile(p)]
     marker = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
-    digest = hashlib.sha256(open(marker, "rb").read()).hexdigest() if os.path.exists(marker) else None
+    digest = None
+    if os.path.exists(marker):
+        with open(marker, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
     print(json.dumps({"site_dirs": sorted(site_dirs), "unowned": unowned, "usr_local": local, "user_site": user_sites, "marker": digest}))
     return 0
 

@@ -7,6 +7,7 @@ two chroots: A (the main flow) and B (the failure paths: no sudo, interrupts).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -225,16 +226,10 @@ def interrupt_when(c: harness.Chroot, marker: str, *, grace: float = 20.0) -> st
         os.killpg(p.pid, signal.SIGKILL)
         p.wait(30)
     # whatever was still running in the chroot under that session is gone too
-    with_suppress_kill(p.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(p.pid, signal.SIGKILL)
     t.join(5)
     return "".join(seen)
-
-
-def with_suppress_kill(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def test_interrupted_package_step_converges(b):
