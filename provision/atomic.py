@@ -64,6 +64,25 @@ def write_pip_conf(venv: Path, cert: str | None, index_url: str | None, proxy: s
             cp.set("global", key, value)
     with open(venv / name, "w", encoding="utf-8") as f:
         cp.write(f)
+    if cert:
+        export_ca(venv, cert)
+
+
+ACTIVATE_MARK = "# provision: CA bundle for tools that do not read pip.conf (requests, uv, httpx)"
+
+
+def export_ca(venv: Path, cert: str) -> None:
+    """requests and uv ignore pip's ``cert``: the venv's activate scripts export the bundle."""
+    lines = {
+        "activate": f'{ACTIVATE_MARK}\nexport REQUESTS_CA_BUNDLE="{cert}"\nexport SSL_CERT_FILE="{cert}"\n',
+        "activate.fish": f'{ACTIVATE_MARK}\nset -gx REQUESTS_CA_BUNDLE "{cert}"\nset -gx SSL_CERT_FILE "{cert}"\n',
+        "activate.csh": f'{ACTIVATE_MARK}\nsetenv REQUESTS_CA_BUNDLE "{cert}"\nsetenv SSL_CERT_FILE "{cert}"\n',
+    }
+    for name, text in lines.items():
+        script = venv / "bin" / name
+        if script.is_file() and ACTIVATE_MARK not in script.read_text(encoding="utf-8", errors="replace"):
+            with open(script, "a", encoding="utf-8") as f:
+                f.write("\n" + text)
 
 
 def promote(stage: Path, final: Path, stamp: str) -> None:

@@ -26,22 +26,21 @@ REMOTE_HELP = {
 }
 
 
-@task(help=REMOTE_HELP)
+@task(help=REMOTE_HELP, auto_shortflags=False)
 def remote(c, hosts=None, inventory=None, parallel=0, ssh_config=None, identity=None, remote_path=None, no_push=False,
-           dry_run=False, ca_bundle=None, project=None, accept_new_host_keys=False, connect_timeout=15.0, json=False):
+           dry_run=False, ca_bundle=None, project=None, accept_new_host_keys=False, connect_timeout=None, json=False):
     """Provision many hosts over SSH in parallel: push the kit, run stage 0 and bootstrap there, recap per host."""
     from provision import remote as rm
 
     try:
+        timeout = rm.parse_timeout(connect_timeout)
         options = rm.RemoteOptions(
             remote_path=remote_path or rm.DEFAULT_REMOTE_PATH, push=not no_push, dry_run=dry_run, ca_bundle=ca_bundle,
             project=project, ssh_config=ssh_config, identity=identity, accept_new_host_keys=accept_new_host_keys,
-            connect_timeout=float(connect_timeout),
+            connect_timeout=timeout,
         )
         code, results = rm.remote(hosts=hosts, inventory=inventory, parallel=parallel, options=options, as_json=json)
     except ProvisionError as e:
-        raise Exit(f"provision: {e}", code=2) from None
-    except ValueError as e:
         raise Exit(f"provision: {e}", code=2) from None
     except KeyboardInterrupt:
         raise Exit("provision: interrupted; hosts that were mid-run converge when run again", code=130) from None

@@ -191,6 +191,19 @@ def parallelism(requested: int | str | None, hosts: int) -> int:
     return min(n, hosts)
 
 
+def parse_timeout(value: str | float | None) -> float:
+    """``--connect-timeout``: seconds, default 15."""
+    if value in (None, ""):
+        return DEFAULT_CONNECT_TIMEOUT
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except ValueError:
+        raise ConfigError(f"--connect-timeout {value!r} is not a number of seconds.", "E.g. --connect-timeout 30.") from None
+    if not 0 < seconds <= 3600:
+        raise ConfigError(f"--connect-timeout {value} must be more than 0 and at most 3600 seconds.")
+    return seconds
+
+
 # --------------------------------------------------------------------------- the kit tarball
 
 
@@ -260,7 +273,7 @@ class RemoteOptions:
 def expand_home(path: str, home: str) -> str:
     """``~`` and ``~/x`` against the remote user's home; relative paths are relative to it too."""
     if path == "~":
-        return home
+        return home.rstrip("/") or "/"
     if path.startswith("~/"):
         return home.rstrip("/") + "/" + path[2:]
     if not path.startswith("/"):
@@ -667,9 +680,7 @@ class HostRun:
             project = expand_home(opts.project, home) if opts.project else None
             bs_started = time.monotonic()
             r = self.run_remote(conn, shell_line(kit, bootstrap_argv(opts, remote_ca=remote_ca, project=project)), "bootstrap")
-            res = result_from_bootstrap(label, r.exited, r.stdout or "", r.stderr or "", time.monotonic() - bs_started)
-            self.say(f"{label}: {res.recap_line().split(': ', 1)[1]}")
-            return res
+            return result_from_bootstrap(label, r.exited, r.stdout or "", r.stderr or "", time.monotonic() - bs_started)
         except _Failed as e:
             self.log(str(e))
             return HostResult(label, "failed", None, str(e), time.monotonic() - started)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import sys
 import threading
 import time
@@ -187,7 +188,16 @@ class Runner:
                 "Nothing was changed. Run it in a terminal (sudo will ask once), or as root, or allow passwordless sudo for this user.",
             )
 
+    def _on_interrupt(self, signum: int, frame: object) -> None:
+        # invoke forwards Ctrl-C to the command and then waits for it, swallowing the
+        # KeyboardInterrupt (right for REPLs, wrong for a provisioning run): remember it,
+        # so the run stops after the current command instead of going on to the next step.
+        self.interrupted = True
+        raise KeyboardInterrupt
+
     def execute(self, step: Step, command: Command) -> tuple[bool, str]:
+        if getattr(self, "interrupted", False):
+            raise KeyboardInterrupt
         argv = self.argv(command)
         shown = " ".join(argv) if len(" ".join(argv)) < 200 else " ".join(argv)[:197] + "..."
         self.log.write(f"\n$ {' '.join(argv)}\n")
@@ -208,9 +218,22 @@ class Runner:
             self.progress.stop()
         output = (result.stdout or "") + (result.stderr or "")
         self.log.write(f"[exit {result.exited}]\n")
+        if getattr(self, "interrupted", False):
+            self.log.write("[interrupted]\n")
+            raise KeyboardInterrupt
         return result.exited == 0, output
 
     def run(self, plan: Plan, env: StepEnv, refresh: Callable[[], StepEnv], report: Callable[[StepResult], None]) -> Recap:
+        self.interrupted = False
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, self._on_interrupt) if main_thread and not self.dry_run else None
+        try:
+            return self._run(plan, env, refresh, report)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+    def _run(self, plan: Plan, env: StepEnv, refresh: Callable[[], StepEnv], report: Callable[[StepResult], None]) -> Recap:
         results: list[StepResult] = []
         preflight: list[tuple[Step, str | None, Change | None, str | None]] = []
         for step in plan.steps:

@@ -34,9 +34,15 @@ def test_promote(tmp_path):
 
 def test_pip_conf_merges(tmp_path):
     (tmp_path / "pip.conf").write_text("[global]\ntimeout = 60\n")
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "activate").write_text("# venv\n")
     atomic.write_pip_conf(tmp_path, "/etc/ssl/certs/ca-certificates.crt", None, "http://proxy:3128")
     text = (tmp_path / "pip.conf").read_text()
     assert "timeout = 60" in text and "cert = /etc/ssl/certs/ca-certificates.crt" in text and "proxy = http://proxy:3128" in text
+    activate = (tmp_path / "bin" / "activate").read_text()
+    assert 'export REQUESTS_CA_BUNDLE="/etc/ssl/certs/ca-certificates.crt"' in activate
+    atomic.write_pip_conf(tmp_path, "/etc/ssl/certs/ca-certificates.crt", None, None)
+    assert (tmp_path / "bin" / "activate").read_text() == activate, "written once"
 
 
 def test_discard_cli(tmp_path):

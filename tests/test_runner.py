@@ -111,3 +111,19 @@ def test_sudo_is_explicit(sudo, interactive, prefix):
     ctx.run.side_effect = lambda *a, **k: (state.update(done=True), Result(exited=0))[1]  # type: ignore[attr-defined]
     run(runner(ctx, is_root=sudo == "root", sudo=sudo, interactive=interactive), [Toggle(state, sudo=True)], state)
     assert shlex.split(ctx.run.call_args[0][0]) == [*prefix, "touch", "done"]  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_stops_after_the_current_command():
+    state: dict = {}
+    r = runner(MockContext(run=Result(exited=0)))
+
+    def swallowed_interrupt(*a, **k):
+        # what invoke does: forward Ctrl-C, wait for the command, return its result
+        r.interrupted = True
+        state["done"] = True
+        return Result(exited=0)
+
+    r.ctx.run.side_effect = swallowed_interrupt  # type: ignore[attr-defined]
+    with pytest.raises(KeyboardInterrupt):
+        run(r, [Toggle(state), Toggle(state, key="other")], state)
+    assert "other" not in state

@@ -206,3 +206,10 @@ def test_venv_leftovers_are_discarded(tmp_path):
     files = {f"{venv}/{STAMP}": json.dumps({"digest": digest(want), "inputs": want}), f"{venv}/bin/python": "", f"{venv}.partial/pyvenv.cfg": ""}
     change = ProjectVenv().check(venv_env(tmp_path, files))
     assert [c.argv[2:] for c in change.commands] == [("discard", f"{venv}.partial")]
+
+
+def test_pipx_tool_interrupted_install_is_forced(tmp_path):
+    probe = FakeProbe(mtimes={"/home/dev/.local/share/pipx/venvs/pre-commit": NOW}, on_path={"pipx": "/usr/bin/pipx"},
+                      files={"/home/dev/.local/share/pipx/venvs/ruff/pipx_metadata.json": json.dumps({"main_package": {"package_version": "0.6.9"}})})
+    env = make_env(tmp_path, "debian:12", probe)
+    assert [c.argv for c in PipxTools().check(env).commands] == [("/usr/bin/pipx", "install", "--force", "pre-commit")]

@@ -112,13 +112,17 @@ class PipxTools(Step):
         return None if env.config.pipx else "the project lists no pipx tools"
 
     def installed_version(self, env: StepEnv, package: str) -> str | None:
+        """The installed version; "broken" for a venv without metadata (an interrupted install)."""
         for home in pipx_homes(env):
-            text = env.probe.read_text(_join(env, home, "venvs", package, "pipx_metadata.json"))
+            venv = _join(env, home, "venvs", package)
+            text = env.probe.read_text(_join(env, venv, "pipx_metadata.json"))
             if text:
                 try:
                     return str(json.loads(text)["main_package"]["package_version"])
                 except (ValueError, KeyError, TypeError):
-                    return "unknown"
+                    return "broken"
+            if env.probe.exists(venv):
+                return "broken"
         return None
 
     def check(self, env: StepEnv) -> Change:
@@ -133,7 +137,10 @@ class PipxTools(Step):
             if have is None:
                 missing.append(spec)
                 cmds.append(Command((pipx, "install", spec), env=ca_env(env), purpose=f"install {spec}"))
-            elif pinned and have != "unknown" and not pinned.contains(have):
+            elif have == "broken":
+                missing.append(f"{spec} (a broken, interrupted install)")
+                cmds.append(Command((pipx, "install", "--force", spec), env=ca_env(env), purpose=f"reinstall {spec}"))
+            elif pinned and not pinned.contains(have):
                 missing.append(f"{spec} (have {have})")
                 cmds.append(Command((pipx, "install", "--force", spec), env=ca_env(env), purpose=f"reinstall {spec}"))
             else:

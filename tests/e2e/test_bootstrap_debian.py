@@ -191,6 +191,24 @@ def test_stage0_without_root_or_sudo_is_a_clear_error(b):
     assert dpkg_log_lines(b) == dpkg_before
 
 
+def test_untrusted_interception_fails_early_naming_the_fix(b):
+    """Without the host CA, pip in the chroot meets the re-signed certificate (issue: certificates)."""
+    res = bootstrap(b, "--yes")
+    assert res.returncode != 0
+    assert "CERTIFICATE_VERIFY_FAILED" in res.stderr and "./bootstrap --ca-bundle" in res.stderr, res.stderr[-3000:]
+    assert not b.path(f"{KIT}/.tools").exists() and not b.path(f"{KIT}/.tools.partial").exists()
+    assert not b.path(f"{KIT}/.venv").exists()
+
+
+def test_malformed_ca_bundle_is_refused(b):
+    b.write("/tmp/not-a-ca.pem", "hello\n")
+    res = bootstrap(b, "--ca-bundle", "/tmp/not-a-ca.pem", "--yes")
+    assert res.returncode != 0
+    # stage 0 has no PEM parser: pip itself refuses the bundle, or the kit does
+    assert "not-a-ca.pem" in res.stderr, res.stderr[-2000:]
+    assert not b.path(f"{KIT}/.venv").exists()
+
+
 def test_kit_without_root_or_sudo_refuses_before_changing_anything(b):
     # an administrator made venv possible; the rest still needs root
     assert b.run(["apt-get", "install", "-y", "-q", "python3-venv"]).returncode == 0
