@@ -50,8 +50,15 @@ SUITES: Mapping[str, str] = {"bullseye": "11", "bookworm": "12", "trixie": "13"}
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 #: Working-tree entries never worth copying into a chroot (VCS data, local venvs, caches).
-COPY_EXCLUDES = (".git", ".venv", ".tools", "__pycache__", ".pytest_cache", ".mypy_cache",
-                 ".ruff_cache")
+COPY_EXCLUDES = (
+    ".git",
+    ".venv",
+    ".tools",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+)
 
 _APT_SOURCES_LIST = Path("/etc/apt/sources.list")
 _APT_SOURCES_DIR = Path("/etc/apt/sources.list.d")
@@ -90,8 +97,9 @@ def _deb822_stanzas(text: str) -> Iterator[dict[str, str]]:
 
 def _is_security(uri: str, suites: str) -> bool:
     """Security archives only carry updates: debootstrap needs the main archive."""
-    return "security" in uri or any(s.endswith("-security") or s.endswith("/updates")
-                                    for s in suites.split())
+    return "security" in uri or any(
+        s.endswith("-security") or s.endswith("/updates") for s in suites.split()
+    )
 
 
 def _mirror_candidates() -> Iterator[str]:
@@ -156,8 +164,13 @@ def _pip_config_cert() -> str | None:
     if python is None:
         return None
     try:
-        out = subprocess.run([python, "-m", "pip", "config", "list"], capture_output=True,
-                             text=True, timeout=60, check=False).stdout
+        out = subprocess.run(
+            [python, "-m", "pip", "config", "list"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     found: dict[str, str] = {}
@@ -178,8 +191,11 @@ def host_ca_bundle() -> Path:
     only works when handed this bundle.  Order: ``PIP_CERT``, pip's configured
     ``cert``, ``SSL_CERT_FILE``, then Debian's system bundle.
     """
-    for candidate in (os.environ.get("PIP_CERT"), _pip_config_cert(),
-                      os.environ.get("SSL_CERT_FILE")):
+    for candidate in (
+        os.environ.get("PIP_CERT"),
+        _pip_config_cert(),
+        os.environ.get("SSL_CERT_FILE"),
+    ):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return _DEFAULT_CA_BUNDLE
@@ -254,8 +270,9 @@ def _remove_tree(root: Path) -> None:
     if not root.exists():
         return
     _unmount_all(root)
-    subprocess.run(["rm", "-rf", "--one-file-system", "--", str(root)], check=False,
-                   capture_output=True)
+    subprocess.run(
+        ["rm", "-rf", "--one-file-system", "--", str(root)], check=False, capture_output=True
+    )
     if root.exists():
         raise ChrootError(f"could not remove {root}")
 
@@ -285,8 +302,9 @@ def rootfs_tarball(suite: str, include: tuple[str, ...] = ("python3",)) -> Path:
                 argv.append("--include=" + ",".join(include))
             argv += [suite, str(build), mirror_url()]
             started = time.monotonic()
-            done = subprocess.run(argv, capture_output=True, text=True, check=False,
-                                  env=_host_tool_env())
+            done = subprocess.run(
+                argv, capture_output=True, text=True, check=False, env=_host_tool_env()
+            )
             if done.returncode != 0:
                 tail = "\n".join((done.stdout + done.stderr).splitlines()[-30:])
                 raise ChrootError(f"{' '.join(argv)} failed ({done.returncode}):\n{tail}")
@@ -295,12 +313,17 @@ def rootfs_tarball(suite: str, include: tuple[str, ...] = ("python3",)) -> Path:
                 deb.unlink()
             (build / ".provision-e2e").write_text(
                 f"suite={suite}\ninclude={','.join(include)}\n"
-                f"built-in={time.monotonic() - started:.0f}s\n", encoding="utf-8")
+                f"built-in={time.monotonic() - started:.0f}s\n",
+                encoding="utf-8",
+            )
             fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".tar.tmp", dir=cache)
             os.close(fd)
             try:
-                subprocess.run(["tar", "--numeric-owner", "--xattrs", "-C", str(build),
-                                "-cf", tmp, "."], check=True, capture_output=True)
+                subprocess.run(
+                    ["tar", "--numeric-owner", "--xattrs", "-C", str(build), "-cf", tmp, "."],
+                    check=True,
+                    capture_output=True,
+                )
                 os.replace(tmp, tarball)
             finally:
                 with contextlib.suppress(FileNotFoundError):
@@ -336,8 +359,13 @@ class Chroot:
     and removes the tree, whatever happened inside.
     """
 
-    def __init__(self, suite: str = "bookworm", include: tuple[str, ...] = ("python3",),
-                 *, tmp_root: Path | str | None = None) -> None:
+    def __init__(
+        self,
+        suite: str = "bookworm",
+        include: tuple[str, ...] = ("python3",),
+        *,
+        tmp_root: Path | str | None = None,
+    ) -> None:
         self.suite = suite
         self.include = tuple(include)
         self._tmp_root = Path(tmp_root) if tmp_root is not None else Path("/var/tmp")
@@ -356,8 +384,12 @@ class Chroot:
         self.open()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: types.TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
         self.close()
 
     def open(self) -> None:
@@ -366,12 +398,16 @@ class Chroot:
             return
         tarball = rootfs_tarball(self.suite, self.include)
         self._tmp_root.mkdir(parents=True, exist_ok=True)
-        self._root = Path(tempfile.mkdtemp(prefix=f"provision-e2e-{self.suite}-",
-                                           dir=self._tmp_root))
+        self._root = Path(
+            tempfile.mkdtemp(prefix=f"provision-e2e-{self.suite}-", dir=self._tmp_root)
+        )
         _LIVE.add(self)
         try:
-            subprocess.run(["tar", "--numeric-owner", "--xattrs", "-C", str(self._root),
-                            "-xf", str(tarball)], check=True, capture_output=True)
+            subprocess.run(
+                ["tar", "--numeric-owner", "--xattrs", "-C", str(self._root), "-xf", str(tarball)],
+                check=True,
+                capture_output=True,
+            )
             # mkdtemp makes the directory 0700: as "/" that would lock out every user
             self._root.chmod(0o755)
             resolv = self._root / "etc/resolv.conf"
@@ -424,15 +460,19 @@ class Chroot:
         """Read a text file from inside the chroot."""
         return self.path(dest).read_text(encoding="utf-8")
 
-    def copy_in(self, src: Path | str, dest: str,
-                exclude: Sequence[str] = COPY_EXCLUDES) -> Path:
+    def copy_in(self, src: Path | str, dest: str, exclude: Sequence[str] = COPY_EXCLUDES) -> Path:
         """Copy a file or a tree (minus VCS data, venvs and caches) into the chroot."""
         src = Path(src)
         target = self.path(dest)
         target.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
-            shutil.copytree(src, target, symlinks=True, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns(*exclude))
+            shutil.copytree(
+                src,
+                target,
+                symlinks=True,
+                dirs_exist_ok=True,
+                ignore=shutil.ignore_patterns(*exclude),
+            )
         else:
             shutil.copy2(src, target)
         return target
@@ -474,8 +514,9 @@ class Chroot:
 
     # -- processes --------------------------------------------------------------------
 
-    def _command(self, argv: Sequence[str], user: str | None, env: Mapping[str, str] | None,
-                 cwd: str) -> tuple[list[str], dict[str, str]]:
+    def _command(
+        self, argv: Sequence[str], user: str | None, env: Mapping[str, str] | None, cwd: str
+    ) -> tuple[list[str], dict[str, str]]:
         """The host argv and the clean environment for running ``argv`` inside."""
         if isinstance(argv, str):
             raise TypeError("argv must be a sequence of arguments, not a string")
@@ -496,31 +537,60 @@ class Chroot:
             clean.update(env)
         return [*prefix, str(self.root), *wrapper, *argv], clean
 
-    def run(self, argv: Sequence[str], *, user: str | None = None,
-            env: Mapping[str, str] | None = None, cwd: str = "/", timeout: float = 900,
-            check: bool = False, input: str | None = None,  # noqa: A002 - subprocess's name
-            ) -> subprocess.CompletedProcess[str]:
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str = "/",
+        timeout: float = 900,
+        check: bool = False,
+        input: str | None = None,  # noqa: A002 - subprocess's name
+    ) -> subprocess.CompletedProcess[str]:
         """Run ``argv`` inside; stdout and stderr are captured separately as text.
 
         The environment is clean (PATH, HOME, LANG and ``env``): the host's PIP_* and
         SSL_* settings must never make a chroot pass where a real machine would fail.
         """
         command, clean = self._command(argv, user, env, cwd)
-        done = subprocess.run(command, env=clean, capture_output=True, text=True,
-                              timeout=timeout, input=input, check=False,
-                              errors="replace")
+        done = subprocess.run(
+            command,
+            env=clean,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+            check=False,
+            errors="replace",
+        )
         if check and done.returncode != 0:
-            raise ChrootError(f"{list(argv)} exited {done.returncode} in {self.suite}:\n"
-                              f"{done.stdout[-3000:]}{done.stderr[-3000:]}")
+            raise ChrootError(
+                f"{list(argv)} exited {done.returncode} in {self.suite}:\n"
+                f"{done.stdout[-3000:]}{done.stderr[-3000:]}"
+            )
         return done
 
-    def popen(self, argv: Sequence[str], *, user: str | None = None,
-              env: Mapping[str, str] | None = None, cwd: str = "/",
-              stdout: int | IO[Any] | None = subprocess.PIPE,
-              stderr: int | IO[Any] | None = subprocess.STDOUT,
-              stdin: int | IO[Any] | None = subprocess.DEVNULL) -> subprocess.Popen[str]:
+    def popen(
+        self,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str = "/",
+        stdout: int | IO[Any] | None = subprocess.PIPE,
+        stderr: int | IO[Any] | None = subprocess.STDOUT,
+        stdin: int | IO[Any] | None = subprocess.DEVNULL,
+    ) -> subprocess.Popen[str]:
         """Start ``argv`` inside in its own session, so a test can signal its group."""
         command, clean = self._command(argv, user, env, cwd)
-        return subprocess.Popen(command, env=clean, stdout=stdout, stderr=stderr,
-                                stdin=stdin, text=True, errors="replace",
-                                start_new_session=True)
+        return subprocess.Popen(
+            command,
+            env=clean,
+            stdout=stdout,
+            stderr=stderr,
+            stdin=stdin,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )

@@ -25,16 +25,18 @@ pytestmark = [
 def _mounted_under(root: Path) -> list[str]:
     prefix = str(root)
     with open("/proc/mounts", encoding="utf-8") as mounts:
-        return [line.split()[1] for line in mounts
-                if line.split()[1] == prefix or line.split()[1].startswith(prefix + "/")]
+        return [
+            line.split()[1]
+            for line in mounts
+            if line.split()[1] == prefix or line.split()[1].startswith(prefix + "/")
+        ]
 
 
 def test_python3_runs_and_reports_debian_12(tmp_path: Path) -> None:
     with Chroot("bookworm", tmp_root=tmp_path) as root:
         version = root.run(["cat", "/etc/debian_version"], check=True).stdout
         assert version.startswith("12"), version
-        done = root.run(["python3", "-c", "import sys; print(sys.version_info[:2])"],
-                        check=True)
+        done = root.run(["python3", "-c", "import sys; print(sys.version_info[:2])"], check=True)
         assert done.stdout.strip() == "(3, 11)"
 
 
@@ -42,7 +44,8 @@ def test_mounts_and_tree_are_gone_after_exit(tmp_path: Path) -> None:
     with Chroot("bookworm", tmp_root=tmp_path) as root:
         where = root.root
         assert {str(where / "proc"), str(where / "dev"), str(where / "dev/pts")} <= set(
-            _mounted_under(where))
+            _mounted_under(where)
+        )
         # a process inside keeps a mount busy: the lazy fallback must still clean up
         busy = root.popen(["sleep", "30"], cwd="/proc")
         try:
@@ -56,8 +59,9 @@ def test_mounts_and_tree_are_gone_after_exit(tmp_path: Path) -> None:
     assert Path("/dev/null").exists() and Path("/proc/self").exists()
 
 
-def test_host_pip_and_ssl_settings_do_not_leak_in(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_host_pip_and_ssl_settings_do_not_leak_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PIP_CERT", "/host/only/ca.pem")
     monkeypatch.setenv("SSL_CERT_FILE", "/host/only/ca.pem")
     with Chroot("bookworm", tmp_root=tmp_path) as root:
@@ -72,8 +76,12 @@ def test_user_cwd_and_files(tmp_path: Path) -> None:
     with Chroot("bookworm", tmp_root=tmp_path) as root:
         root.add_user("dev")
         root.write("/home/dev/hello.txt", "hi\n")
-        done = root.run(["sh", "-c", 'id -un; echo "$HOME"; pwd; cat hello.txt'],
-                        user="dev", cwd="/home/dev", check=True)
+        done = root.run(
+            ["sh", "-c", 'id -un; echo "$HOME"; pwd; cat hello.txt'],
+            user="dev",
+            cwd="/home/dev",
+            check=True,
+        )
         assert done.stdout.split() == ["dev", "/home/dev", "/home/dev", "hi"]
         root.run(["sh", "-c", "id -u > /tmp/uid"], user="dev", check=True)
         assert root.read("/tmp/uid").strip() != "0"
