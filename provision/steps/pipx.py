@@ -7,6 +7,7 @@ the no-op re-run must cost probes only, and pipx's start-up alone is ~0.3 s.
 from __future__ import annotations
 
 import json
+import ntpath
 import os
 import posixpath
 
@@ -19,7 +20,7 @@ RC_FILES = (".profile", ".bashrc", ".bash_profile", ".zshrc", ".zprofile", ".con
 
 
 def _join(env: StepEnv, *parts: str) -> str:
-    return (os.path if env.windows else posixpath).join(*parts)
+    return (ntpath if env.windows else posixpath).join(*parts)
 
 
 def bin_dir(env: StepEnv) -> str:

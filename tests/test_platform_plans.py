@@ -1,0 +1,127 @@
+"""Per platform, exact argv: a first run on a fresh machine, and a run where everything is present.
+
+Facts come from the presets (real os-release files); probes are canned (FreshProbe for a
+fresh install, FakeProbe answering "installed" for the second table).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+
+import pytest
+
+from provision import session
+from provision.atomic import STAMP
+from provision.probe import FakeProbe, ProbeResult
+from provision.steps.venv import digest, inputs
+
+KIT = sys.executable
+APT = ("sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-q", "-o", "DPkg::Lock::Timeout=300")
+APT_INSTALL = (*APT, "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", "install", "-y", "--no-install-recommends")
+DNF = ("sudo", "-n", "dnf", "install", "-y", "--setopt=install_weak_deps=False")
+ZYPPER = ("sudo", "-n", "zypper", "--non-interactive", "install", "--no-recommends")
+WINGET = ("--exact", "--silent", "--accept-package-agreements", "--accept-source-agreements")
+
+
+def pipx_self(python: str, home: str = "/home/dev") -> list[tuple[str, ...]]:
+    tmp = f"{home}/.cache/provision/pipx-bootstrap"
+    return [
+        (python, "-m", "venv", "--clear", tmp),
+        (f"{tmp}/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "pipx"),
+        (f"{tmp}/bin/python", "-m", "pipx", "install", "pipx"),
+        (KIT, session.REPO.joinpath("provision", "atomic.py").as_posix(), "discard", tmp),
+    ]
+
+
+FIRST_RUN = {
+    "debian:11": [(*APT, "update"), (*APT_INSTALL, "build-essential", "python3-dev", "python3-venv"), *pipx_self("/usr/bin/python3")],
+    "debian:12": [(*APT, "update"), (*APT_INSTALL, "build-essential", "python3-dev", "python3-venv", "pipx")],
+    "debian:13": [(*APT, "update"), (*APT_INSTALL, "build-essential", "python3-dev", "python3-venv", "pipx")],
+    "ubuntu:22.04": [(*APT, "update"), (*APT_INSTALL, "build-essential", "python3-dev", "python3-venv", "pipx")],
+    "ubuntu:24.04": [(*APT, "update"), (*APT_INSTALL, "build-essential", "python3-dev", "python3-venv", "pipx")],
+    "linuxmint:22": [(*APT, "update"), (*APT_INSTALL, "build-essential", "python3-dev", "python3-venv", "pipx")],
+    "fedora:40": [(*DNF, "gcc", "gcc-c++", "make", "redhat-rpm-config", "python3-devel", "pipx")],
+    "fedora:41": [(*DNF, "gcc", "gcc-c++", "make", "redhat-rpm-config", "python3-devel", "pipx")],
+    "rocky:8": [(*DNF, "python3.11", "python3.11-devel", "gcc", "gcc-c++", "make", "redhat-rpm-config"), *pipx_self("/usr/bin/python3.11")],
+    "rocky:9": [(*DNF, "gcc", "gcc-c++", "make", "redhat-rpm-config", "python3-devel"), *pipx_self("/usr/bin/python3")],
+    "almalinux:9": [(*DNF, "gcc", "gcc-c++", "make", "redhat-rpm-config", "python3-devel"), *pipx_self("/usr/bin/python3")],
+    "centos:9": [(*DNF, "gcc", "gcc-c++", "make", "redhat-rpm-config", "python3-devel"), *pipx_self("/usr/bin/python3")],
+    "opensuse-leap:15.6": [(*ZYPPER, "python311", "python311-devel", "gcc", "gcc-c++", "make"), *pipx_self("/usr/bin/python3.11")],
+    "opensuse-tumbleweed": [(*ZYPPER, "gcc", "gcc-c++", "make", "python3-devel"), *pipx_self("/usr/bin/python3")],
+    "arch": [("sudo", "-n", "pacman", "-Syu", "--noconfirm"), ("sudo", "-n", "pacman", "-S", "--needed", "--noconfirm", "base-devel", "python-pipx")],
+    "alpine:3.20": [("sudo", "-n", "apk", "update"), ("sudo", "-n", "apk", "add", "build-base", "python3-dev", "pipx")],
+    "macos:14": [
+        ("xcode-select", "--install"),
+        ("brew", "install", "pipx"),
+        ("/bin/sh", "/Applications/Python 3.12/Install Certificates.command"),
+    ],
+    "windows:11": [
+        ("winget", "install", "--id", "Python.Python.3.12", *WINGET),
+        ("winget", "install", "--id", "Microsoft.VisualStudio.2022.BuildTools", *WINGET, "--override",
+         "--quiet --wait --add Microsoft.VisualStudio.Workload.VCTools --includeRecommended"),
+        ("C:\\Users\\dev\\AppData\\Local\\Programs\\Python\\Python312\\python.exe", "-m", "venv", "--clear", "C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap"),
+        ("C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap\\Scripts\\python.exe", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "pipx"),
+        ("C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap\\Scripts\\python.exe", "-m", "pipx", "install", "pipx"),
+        (KIT, session.REPO.joinpath("provision", "atomic.py").as_posix(), "discard", "C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap"),
+    ],
+}
+PLATFORM_STEPS = ("xcode-command-line-tools", "py-launcher", "msvc-build-tools", "system-packages", "python-org-certificates", "pipx")
+
+
+@pytest.fixture()
+def project(tmp_path):
+    (tmp_path / "provision.toml").write_text('pipx = ["ruff"]\n')
+    return tmp_path
+
+
+def planned(prepared, steps=PLATFORM_STEPS) -> list[tuple[str, ...]]:
+    env, out = prepared.env, []
+    for step in prepared.plan.steps:
+        if step.name in steps and not step.skip_reason(env):
+            out += [c.argv_for(is_root=False) for c in step.check(env).commands]
+    return out
+
+
+@pytest.mark.parametrize("key", sorted(FIRST_RUN))
+def test_first_run_exact_argv(project, key):
+    prepared = session.prepare(None, project=str(project), platform=key, dry_run=True)
+    assert planned(prepared) == FIRST_RUN[key]
+
+
+def everything_present(prepared, key: str) -> FakeProbe:
+    """Canned answers of a machine the kit has already provisioned."""
+    env = prepared.env
+    home = env.facts.home
+    sep = "\\" if env.windows else "/"
+    wanted = [c for cmd in FIRST_RUN[key] for c in cmd]
+    listing = "\n".join(f"{w}\tii " if env.profile.package_manager == "apt" else w for w in wanted) + "\n"
+    meta = json.dumps({"main_package": {"package_version": "0.6.9"}})
+    want = inputs(env)
+    venv = str(env.config.venv)
+    bindir = sep.join([home, ".local", "bin"])
+    files = {
+        sep.join([home, ".local", "share", "pipx", "venvs", "ruff", "pipx_metadata.json"]): meta,
+        f"{venv}/{STAMP}": json.dumps({"digest": digest(want), "inputs": want}),
+        (venv + "\\Scripts\\python.exe") if env.windows else f"{venv}/bin/python": "",
+        sep.join([bindir, "pipx.exe" if env.windows else "pipx"]): "",
+    }
+    commands = {(q,): ProbeResult(0, listing) for q in ("dpkg-query", "rpm", "pacman", "apk", "brew", "winget")}
+    commands[("xcode-select", "-p")] = ProbeResult(0, "/Library/Developer/CommandLineTools\n")
+    commands[(r"C:\Program Files (x86)\Microsoft Visual Studio\Installer\vswhere.exe",)] = ProbeResult(0, "C:\\BuildTools\n")
+    return FakeProbe(commands=commands, files=files, on_path={"py": "C:\\Windows\\py.exe"}, clock=1e9,
+                     mtimes={"/var/lib/apt/lists/x_Packages": 1e9, "/var/lib/pacman/sync/core.db": 1e9, "/var/cache/apk/APKINDEX.0.tar.gz": 1e9})
+
+
+@pytest.mark.parametrize("key", sorted(FIRST_RUN))
+def test_everything_present_changes_nothing(project, key):
+    prepared = session.prepare(None, project=str(project), platform=key, dry_run=True)
+    probe = everything_present(prepared, key)
+    env = prepared.env
+    bindir = ("\\" if env.windows else "/").join([env.facts.home, ".local", "bin"])
+    facts = replace(env.facts, path=(*env.facts.path, bindir))
+    python = replace(env.python, cafile="/x/cert.pem", cafile_exists=True)
+    env = replace(env, probe=probe, facts=facts, python=python)
+    changes = {s.name: s.check(env) for s in prepared.plan.steps if not s.skip_reason(env)}
+    assert {name: [c.argv for c in ch.commands] for name, ch in changes.items() if ch.commands} == {}
