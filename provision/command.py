@@ -26,6 +26,9 @@ class Command:
     argv: tuple[str, ...]
     sudo: bool = False
     env: tuple[tuple[str, str], ...] = ()
+    # names of variables sudo must pass through (proxies): by name, so no value (and no
+    # proxy password) ever appears in the argv that is printed and logged
+    keep_env: tuple[str, ...] = ()
     timeout: float | None = None
     # what the command is for, shown next to it in the plan
     purpose: str = field(default="", compare=False)
@@ -40,7 +43,8 @@ class Command:
         if self.env:
             argv = ("env", *(f"{k}={v}" for k, v in self.env), *argv)
         if self.sudo and not is_root:
-            argv = ("sudo", *sudo_flags, *argv)
+            keep = (f"--preserve-env={','.join(self.keep_env)}",) if self.keep_env else ()
+            argv = ("sudo", *sudo_flags, *keep, *argv)
         return argv
 
     def shell(self, *, is_root: bool, sudo_flags: tuple[str, ...] = ("-n",)) -> str:

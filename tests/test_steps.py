@@ -17,6 +17,12 @@ from provision.steps.pipx import PipxOnPath, PipxTools
 from provision.steps.venv import ProjectVenv, digest, inputs
 
 NOW = 1_700_000_000.0
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_environment(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
 HOUR = 3600.0
 
 
@@ -213,3 +219,12 @@ def test_pipx_tool_interrupted_install_is_forced(tmp_path):
                       files={"/home/dev/.local/share/pipx/venvs/ruff/pipx_metadata.json": json.dumps({"main_package": {"package_version": "0.6.9"}})})
     env = make_env(tmp_path, "debian:12", probe)
     assert [c.argv for c in PipxTools().check(env).commands] == [("/usr/bin/pipx", "install", "--force", "pre-commit")]
+
+
+def test_proxies_pass_through_sudo_by_name_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://user:secret@proxy:3128")
+    probe = FakeProbe(commands={("dpkg-query",): dpkg([])}, clock=NOW)
+    env = make_env(tmp_path, "debian:12", probe, pyproject="[tool.provision]\n")
+    argv = SystemPackages().check(env).commands[-1].argv_for(is_root=False)
+    assert argv[:3] == ("sudo", "-n", "--preserve-env=https_proxy")
+    assert "secret" not in " ".join(argv)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
+
 from ..command import Command
 from ..pkgmgr import adapter
 from . import Change, Step, StepEnv
@@ -41,6 +44,16 @@ def wanted(env: StepEnv) -> list[tuple[str, tuple[str, ...]]]:
     for need in env.config.needs:
         out.append((need, prof.packages(need, where=f"{where} key 'needs'")))
     return out
+
+
+PROXY_NAMES = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
+
+
+def proxy_variables(env: StepEnv) -> tuple[str, ...]:
+    """Proxy variables set for this run: sudo resets the environment, so they are passed on."""
+    if env.options.preset:
+        return ()
+    return tuple(n for n in PROXY_NAMES if os.environ.get(n))
 
 
 def _fill(template: str, minor: str) -> str:
@@ -90,6 +103,9 @@ class SystemPackages(Step):
                     commands.append(refresh)
                     reason += f"; no candidate for {' '.join(lacking)} in the {_age(age)} old index"
         commands.extend(pm.install(missing))
+        keep = proxy_variables(env)
+        if keep:
+            commands = [replace(c, keep_env=keep) if c.sudo else c for c in commands]
         return Change(reason, tuple(commands))
 
 

@@ -40,7 +40,7 @@ def inputs(env: StepEnv) -> dict[str, object]:
         "project": _sha(cfg.project / "pyproject.toml") if cfg.install_project else None,
         "extras": list(cfg.extras),
         "index_url": cfg.index_url,
-        "proxy": hashlib.sha256(cfg.proxy.encode()).hexdigest()[:16] if cfg.proxy else None,
+        "proxy": hashlib.sha256(proxy.encode()).hexdigest()[:16] if (proxy := pip_proxy(env)) else None,
         "ca_bundle": _sha(cfg.ca_bundle) if cfg.ca_bundle else None,
     }
 
@@ -53,6 +53,20 @@ def venv_python(env: StepEnv, venv: str) -> str:
     if env.windows:
         return venv + "\\Scripts\\python.exe"
     return posixpath.join(venv, "bin", "python")
+
+
+def pip_proxy(env: StepEnv) -> str | None:
+    """The proxy the venv's pip.conf keeps: the config's, else HTTPS_PROXY of this run.
+
+    A proxy URL with credentials is not written to a file: pip reads it from the
+    environment at run time instead.
+    """
+    if env.config.proxy:
+        return env.config.proxy
+    if env.options.preset:
+        return None
+    value = os.environ.get("https_proxy") or os.environ.get("HTTPS_PROXY")
+    return value if value and "@" not in value else None
 
 
 def describe_difference(old: dict[str, object], new: dict[str, object]) -> str:
@@ -102,14 +116,15 @@ class ProjectVenv(Step):
         py = venv_python(env, stage)
         cmds: list[Command] = [*cleanup]
         cmds.append(Command((env.python.path, "-m", "venv", stage), purpose=f"new venv with Python {env.python.version}, built aside"))
-        if cfg.ca_bundle or cfg.index_url or cfg.proxy:
+        proxy = pip_proxy(env)
+        if cfg.ca_bundle or cfg.index_url or proxy:
             conf = [kit, ATOMIC, "pip-conf", stage]
             if env.pip_cert:
                 conf += ["--cert", env.pip_cert]
             if cfg.index_url:
                 conf += ["--index-url", cfg.index_url]
-            if cfg.proxy:
-                conf += ["--proxy", cfg.proxy]
+            if proxy:
+                conf += ["--proxy", proxy]
             cmds.append(Command(tuple(conf), purpose="the venv's pip.conf (certificate, index, proxy)"))
         cmds.append(Command((py, "-m", "pip", "install", *PIP_QUIET, "--upgrade", "pip", "setuptools", "wheel"),
                             purpose="upgrade pip, setuptools and wheel first"))
