@@ -65,8 +65,7 @@ def installed(c: harness.Chroot, pkg: str) -> bool:
     return res.returncode == 0 and res.stdout.startswith("ii")
 
 
-@pytest.fixture(scope="module")
-def a():
+def chroot_for_module():
     c = open_chroot()
     try:
         yield c
@@ -74,13 +73,8 @@ def a():
         c.close()
 
 
-@pytest.fixture(scope="module")
-def b():
-    c = open_chroot()
-    try:
-        yield c
-    finally:
-        c.close()
+a = pytest.fixture(scope="module", name="a")(chroot_for_module)  # the main flow
+b = pytest.fixture(scope="module", name="b")(chroot_for_module)  # the failure paths
 
 
 @pytest.fixture(scope="module")
