@@ -93,7 +93,8 @@ def test(c, pytest_args="", quick=False):
 
 
 import provision.cli_vm  # noqa: E402 - the vm.* tasks live beside their logic
+from provision.cli_remote import remote  # noqa: E402
 
-ns = Collection(bootstrap, facts, test)
+ns = Collection(bootstrap, facts, test, remote)
 ns.add_collection(Collection.from_module(provision.cli_vm), name="vm")
 ns.configure({"run": {"echo": False}})

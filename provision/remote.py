@@ -650,19 +650,19 @@ class HostRun:
             sftp = conn.sftp()
             home = sftp.normalize(".")
             kit = expand_home(opts.remote_path, home)
-            remote_ca = None
-            if opts.ca_bundle:
-                remote_ca = expand_home(REMOTE_CA_PATH, home)
-                self.run_remote(conn, f"mkdir -p -- {shlex.quote(os.path.dirname(remote_ca))}", "ca")
+            remote_ca = expand_home(REMOTE_CA_PATH, home) if opts.ca_bundle else None
+            parents = [os.path.dirname(p) or "/" for p in ([remote_ca] if remote_ca else []) + ([kit.rstrip("/")] if opts.push else [])]
+            if parents:
+                r = self.run_remote(conn, "mkdir -p -- " + shlex.join(dict.fromkeys(parents)), "mkdir")
+                if r.exited:
+                    raise _Failed(f"cannot create {', '.join(dict.fromkeys(parents))}: {last_words(r.stderr)}")
+            if opts.ca_bundle and remote_ca:
                 sftp.put(os.path.expanduser(opts.ca_bundle), remote_ca)
                 sftp.chmod(remote_ca, 0o644)
             if opts.push:
                 self.say(f"{label}: pushing the kit to {kit}")
                 assert self.tarball is not None
                 upload = kit.rstrip("/") + ".upload.tar.gz"
-                r = self.run_remote(conn, f"mkdir -p -- {shlex.quote(os.path.dirname(kit.rstrip('/')) or '/')}", "push")
-                if r.exited:
-                    raise _Failed(f"cannot create the parent of {kit}: {last_words(r.stderr)}")
                 sftp.putfo(io.BytesIO(self.tarball), upload)
                 r = self.run_remote(conn, unpack_line(kit, upload), "push")
                 if r.exited:

@@ -472,6 +472,7 @@ def test_one_failing_host_does_not_stop_the_others(fake_ssh: dict[str, FakeConne
         assert line in progress
     assert "dev@h1: done in " in progress
     calls = fake_ssh["h1"].calls
+    assert calls[0] == "mkdir -p -- /home/dev/.cache/provision"
     assert "put corp.pem /home/dev/.cache/provision/ca-bundle.pem" in calls
     assert "putfo /home/dev/.cache/provision/kit.upload.tar.gz" in calls
     assert ("cd -- /home/dev/.cache/provision/kit && PIP_CERT=/home/dev/.cache/provision/ca-bundle.pem sh ./bootstrap --version") in calls
