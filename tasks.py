@@ -6,6 +6,7 @@ Run through ./bootstrap (stage 0), which makes the kit's tool environment first:
   ./bootstrap facts [--json]       what the kit detected
   ./bootstrap doctor               check this machine for every pip failure class
   ./bootstrap explain pip.log      name the cause of a pip failure and this machine's fix
+  ./bootstrap install PKG --fix    pip install into the project venv; on failure explain, fix, retry
   ./bootstrap test                 the kit's own test suite
 """
 
@@ -93,8 +94,9 @@ def test(c, pytest_args="", quick=False):
 
 
 import provision.cli_vm  # noqa: E402 - the vm.* tasks live beside their logic
+from provision.cli_diagnose import doctor, explain, install  # noqa: E402
 from provision.cli_remote import remote  # noqa: E402
 
-ns = Collection(bootstrap, facts, test, remote)
+ns = Collection(bootstrap, facts, doctor, explain, install, test, remote)
 ns.add_collection(Collection.from_module(provision.cli_vm), name="vm")
 ns.configure({"run": {"echo": False}})

@@ -27,14 +27,7 @@ CA = "/usr/local/share/provision-e2e/host-ca.pem"
 
 
 def fresh() -> harness.Chroot:
-    c = harness.Chroot("bookworm")
-    c.open()
-    cache = harness.cache_dir() / "apt-archives"
-    (cache / "partial").mkdir(parents=True, exist_ok=True)
-    c._mount(["--bind", str(cache)], "var/cache/apt/archives")
-    c.copy_in(REPO, KIT)
-    c.install_host_ca(CA)
-    return c
+    return harness.kit_chroot(REPO, KIT, CA, apt_cache="apt-archives-bench")
 
 
 def timed(c: harness.Chroot, argv: list[str]) -> float:

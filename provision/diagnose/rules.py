@@ -142,7 +142,8 @@ RULES: tuple[Rule, ...] = (
     Rule("pip-command-not-found", "pip-not-found", _r(r"(?:^|[\s:/])pip(?:3(?:\.\d+)?)?: (?:command )?not found")),
     Rule("pip-module-missing", "pip-not-found", _r(r"No module named '?pip'?\s*$")),
     Rule("pip-not-recognized", "pip-not-found", _r(r"'pip3?' is not recognized as an internal or external command")),
-    Rule("pip-bad-interpreter", "wrong-interpreter", _r(r"/pip[0-9.]*: (?:bad interpreter: No such file or directory|cannot execute: required file not found)")),
+    Rule("pip-bad-interpreter", "wrong-interpreter",
+         _r(r"/pip[0-9.]*: (?:bad interpreter: No such file or directory|cannot execute: required file not found)")),
     Rule("script-bad-interpreter", "wrong-interpreter", _r(r"bad interpreter: No such file or directory")),
     Rule("externally-managed", "externally-managed", _r(r"externally-managed-environment|This environment is externally managed")),
     Rule("venv-no-ensurepip", "venv-unavailable", _r(r"ensurepip is not\s*$|ensurepip is not available|No module named '?(?:venv|ensurepip)'?"
@@ -167,27 +168,32 @@ RULES: tuple[Rule, ...] = (
     Rule("msvc-missing", "missing-compiler", _r(r"Microsoft Visual C\+\+ [\d.]+ or greater is required")),
     Rule("xcode-missing", "missing-compiler", _r(r"xcrun: error: invalid active developer path")),
     Rule("python-headers", "missing-python-headers", _r(r"fatal error: '?Python\.h'?:? (?:No such file or directory|file not found)")),
-    Rule("rust-missing", "missing-rust", _r(r"Rust not found|can't find Rust compiler|This package requires Rust|Cargo, the Rust package manager, is not installed"
+    Rule("rust-missing", "missing-rust",
+         _r(r"Rust not found|can't find Rust compiler|This package requires Rust|Cargo, the Rust package manager, is not installed"
                                             r"|(?:^|[\s:'])(?:cargo|rustc): (?:command )?not found|No such file or directory: '(?:cargo|rustc)'")),
     Rule("missing-header", "missing-native-library", _r(_HEADER), need_from="header"),
-    Rule("pkgconfig-missing", "missing-native-library", _r(r"Package '?([A-Za-z0-9_.+-]+)'? was not found in the pkg-config search path"), need_from="pkgconfig"),
+    Rule("pkgconfig-missing", "missing-native-library",
+         _r(r"Package '?([A-Za-z0-9_.+-]+)'? was not found in the pkg-config search path"), need_from="pkgconfig"),
     Rule("pkgconfig-required", "missing-native-library", _r(r"Package '([A-Za-z0-9_.+-]+)', required by '[^']*', not found"), need_from="pkgconfig"),
     Rule("meson-dependency", "missing-native-library", _r(r"Dependency \"?([A-Za-z0-9_.+-]+)\"? not found"), need_from="pkgconfig"),
     Rule("pkgconfig-exists", "missing-native-library", _r(r"Command 'pkg-config --exists ([A-Za-z0-9_.+-]+)' returned non-zero"), need_from="pkgconfig"),
-    Rule("tool-not-found", "missing-native-library", _r(r"(pg_config|mysql_config|mariadb_config|xslt-config|xml2-config) (?:executable )?(?:not found|is required)"),
+    Rule("tool-not-found", "missing-native-library",
+         _r(r"(pg_config|mysql_config|mariadb_config|xslt-config|xml2-config) (?:executable )?(?:not found|is required)"),
          need_from="tool"),
-    Rule("tool-enoent", "missing-native-library", _r(r"(?:^|\s)(pg_config|mysql_config|mariadb_config|xslt-config|xml2-config): (?:command )?not found"), need_from="tool"),
+    Rule("tool-enoent", "missing-native-library",
+         _r(r"(?:^|\s)(pg_config|mysql_config|mariadb_config|xslt-config|xml2-config): (?:command )?not found"), need_from="tool"),
     Rule("pillow-dependency", "missing-native-library", _r(r"The headers or library files could not be found for (\w+)"), need_from="pillow"),
     Rule("lxml-dev-packages", "missing-native-library", _r(r"make sure the libxml2 and libxslt development packages are installed"), need="xml"),
     Rule("mysqlclient-pkgconfig", "missing-native-library", _r(r"Can not find valid pkg-config name"), need="mysql-client"),
-    Rule("cffi-libffi", "missing-native-library", _r(r"No working compiler found, or bogus compiler options|#include <ffi.h>"), need="ffi"),
-    Rule("pkg-config-missing", "missing-native-library", _r(r"(?:^|\s)pkg-config: (?:command )?not found|Did not find pkg-config|Pkg-config binary .* not found"),
+    Rule("pkg-config-missing", "missing-native-library",
+         _r(r"(?:^|\s)pkg-config: (?:command )?not found|Did not find pkg-config|Pkg-config binary .* not found"),
          need="pkg-config"),
     # --- resolution ---------------------------------------------------------------------
     Rule("requires-python", "python-version-mismatch", _r(r"require a different python version|requires a different Python|Requires-Python [<>=!~]")),
     Rule("resolution-impossible", "resolution-impossible", _r(r"ResolutionImpossible|because these package versions have conflicting dependencies"
                                                               r"|The conflict is caused by:")),
-    Rule("no-matching-distribution", "no-matching-distribution", _r(r"No matching distribution found for (\S+)|Could not find a version that satisfies the requirement")),
+    Rule("no-matching-distribution", "no-matching-distribution",
+         _r(r"No matching distribution found for (\S+)|Could not find a version that satisfies the requirement")),
 )
 
 #: a category found -> the categories it makes derivative (dropped from the findings).
@@ -220,6 +226,10 @@ class Hit:
 
 def _clean(line: str) -> str:
     return line.rstrip("\r\n").rstrip()
+
+
+def _shape(line: str) -> str:
+    return re.sub(r"0x[0-9a-f]+|\d+", "N", line.strip())
 
 
 def _norm(name: str) -> str:
@@ -266,7 +276,8 @@ def scan(text: str, rules: Iterable[Rule] = RULES) -> list[Hit]:
                     continue  # its own rule
             key = (rule.category, need)
             hit = hits.setdefault(key, Hit(rule.category, need, rule.name, subject=subject))
-            if (i, line.strip()) not in hit.lines:
+            same = _shape(line)  # pip's five retries differ only in numbers: one is evidence enough
+            if all(_shape(x) != same for _, x in hit.lines):
                 hit.lines.append((i, line.strip()))
     other = _installed_then_missing(lines)
     if other:

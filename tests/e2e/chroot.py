@@ -594,3 +594,24 @@ class Chroot:
             errors="replace",
             start_new_session=True,
         )
+
+
+def kit_chroot(repo: Path, kit: str, ca: str, *, suite: str = "bookworm", apt_cache: str = "apt-archives") -> Chroot:
+    """A fresh chroot holding a copy of the working tree at ``kit`` and the host CA at ``ca``.
+
+    Downloaded .debs are kept between runs in ``cache_dir()/apt_cache``, bound over the
+    chroot's apt archive. Give each test module its own name: apt locks that directory,
+    so modules running at the same time must not share one.
+    """
+    c = Chroot(suite)
+    c.open()
+    try:
+        archives = cache_dir() / apt_cache
+        (archives / "partial").mkdir(parents=True, exist_ok=True)
+        c._mount(["--bind", str(archives)], "var/cache/apt/archives")
+        c.copy_in(repo, kit)
+        c.install_host_ca(ca)
+    except BaseException:
+        c.close()
+        raise
+    return c

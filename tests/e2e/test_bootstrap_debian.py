@@ -25,21 +25,12 @@ REPO = Path(__file__).resolve().parents[2]
 KIT = "/opt/provision"
 CA = "/usr/local/share/provision-e2e/host-ca.pem"
 PACKAGES = ("build-essential", "python3-dev", "python3-venv", "pipx", "ca-certificates")
-APT_CACHE = harness.cache_dir() / "apt-archives"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(harness.skip_reason() is not None, reason=str(harness.skip_reason()))]
 
 
 def open_chroot() -> harness.Chroot:
-    c = harness.Chroot("bookworm")
-    c.open()
-    # keep downloaded .debs between test runs: the same packages, fetched once
-    APT_CACHE.mkdir(parents=True, exist_ok=True)
-    (APT_CACHE / "partial").mkdir(exist_ok=True)
-    c._mount(["--bind", str(APT_CACHE)], "var/cache/apt/archives")
-    c.copy_in(REPO, KIT)
-    c.install_host_ca(CA)
-    return c
+    return harness.kit_chroot(REPO, KIT, CA)
 
 
 def bootstrap(c: harness.Chroot, *args: str, user: str | None = None, cwd: str = KIT, timeout: float = 1200) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,126 @@
+"""The doctor, explain and install tasks (registered by tasks.py). Thin: parse, call, exit.
+
+Exit codes:
+  explain  0 a cause was recognised · 1 nothing recognised (the lines considered are shown) · 2 bad input
+  doctor   0 healthy (info/ok only) · 1 an error or warning was found · 2 bad input
+  install  0 installed (or, with --dry-run, the plan was printed) · 1 pip failed (explained) or the fix failed · 2 bad input
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from invoke import Exit, task
+
+from provision.errors import ProvisionError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _fail(e: ProvisionError) -> Exit:
+    return Exit(f"provision: {e}", code=2)
+
+
+@task(help={
+    "file": "the file with pip's (or venv's, or a build's) output; '-' reads standard input",
+    "json": "print the findings as JSON (recognised, findings with category/need/evidence/explanation/fix, considered lines)",
+    "platform": "render the fixes for a built-in platform preset instead of this machine: ID[:VERSION], e.g. debian:12, fedora:40, macos:14",
+})
+def explain(c, file, json=False, platform=None):
+    """Name the cause of a pip failure and this machine's fix (exit 0: recognised, 1: not recognised)."""
+    from provision import report
+    from provision.diagnose.explain import explain as run
+    from provision.diagnose.explain import machine, text_report
+
+    try:
+        if file == "-":
+            text = sys.stdin.read()
+        else:
+            try:
+                with open(file, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+            except OSError as e:
+                raise ProvisionError(f"cannot read {file}: {e.strerror}.",
+                                     "Give the file pip's output was saved to (pip install ... 2>&1 | tee pip.log), or '-' for stdin.") from e
+        where, notice = machine(platform)
+        result = run(text, where, notice)
+    except ProvisionError as e:
+        raise _fail(e) from None
+    if json:
+        report.dump(result.to_json(), sys.stdout)
+    else:
+        print(text_report(result, "" if file == "-" else file))
+    if not result.recognised:
+        raise Exit(code=1)
+
+
+@task(help={
+    "json": "print the findings as JSON (category, need, severity, evidence, explanation, fix) and nothing else on stdout",
+    "platform": "check a built-in platform preset's facts instead of this machine (no network checks): ID[:VERSION]",
+    "project": "the project whose venv's CA bundle (certifi) is also checked (default: this repository)",
+    "offline": "skip the network checks (DNS, proxy, connection and TLS to the package index)",
+})
+def doctor(c, json=False, platform=None, project=None, offline=False):
+    """Check this machine for every pip failure class visible without running pip (exit 1 when something is wrong)."""
+    from provision import config as config_mod
+    from provision import report
+    from provision.diagnose import doctor as doc
+    from provision.diagnose.explain import machine
+
+    try:
+        where, notice = machine(platform)
+        venvs: list[str] = []
+        index = ""
+        try:
+            cfg = config_mod.load(project or REPO)
+            venvs.append(str(cfg.venv))
+            index = cfg.index_url or ""
+        except ProvisionError:
+            if project:
+                raise
+        if not platform and not offline:
+            index = index or doc.index_url(dict(where.facts.ca))
+        ca = where.facts.ca
+        pip_cert = ca.get("PIP_CERT") or ca.get("pip:cert") or ca.get("REQUESTS_CA_BUNDLE")
+        inputs = doc.Inputs(where, index=index, pip_cert=pip_cert, venvs=venvs if not platform else ())
+        findings = doc.run(inputs, network=not (platform or offline))
+    except ProvisionError as e:
+        raise _fail(e) from None
+    if json:
+        report.dump({"platform": where.facts.platform_key, "profile": where.profile.name if where.profile else None, "notice": notice,
+                     "index": index, "healthy": not doc.failed(findings), "findings": [f.to_json() for f in findings]}, sys.stdout)
+    else:
+        head = f"doctor: {where.facts.distro_name or where.facts.system} {where.facts.distro_version}".rstrip()
+        head += f" · profile {where.profile.name}" if where.profile else ""
+        if notice:
+            head += f"\n  notice: {notice}"
+        print(doc.text_report(findings, head))
+    if doc.failed(findings):
+        raise Exit(code=1)
+
+
+@task(
+    help={
+        "package": "what to install into the project venv: one requirement, or several in one quoted argument separated by spaces "
+        "(e.g. psycopg2, or \"psycopg2 lxml>=5\")",
+        "fix": "when pip fails for a missing system library/compiler/headers/Rust, install those system packages "
+        "(same plan and runner as ./bootstrap) and retry pip once with --no-cache-dir",
+        "dry-run": "run pip as 'pip install --dry-run' and print the exact package-manager command --fix would run; change nothing",
+        "project": "the project whose venv to install into (default: this repository)",
+        "json": "print a JSON report (attempts, findings, fix steps, log) on stdout; pip's output goes to stderr",
+        "yes": "non-interactive: never prompt (sudo runs as 'sudo -n')",
+    },
+)
+def install(c, package, fix=False, dry_run=False, project=None, json=False, yes=False):
+    """Install packages into the project venv; explain a failure and, with --fix, install what it lacks."""
+    from provision.diagnose.install import install as run
+
+    try:
+        code = run(c, package.split(), project=project, fix=fix, dry_run=dry_run, as_json=json, yes=yes)
+    except ProvisionError as e:
+        raise _fail(e) from None
+    except KeyboardInterrupt:
+        raise Exit("provision: interrupted", code=130) from None
+    if code:
+        raise Exit(code=code)

@@ -1,0 +1,216 @@
+"""``./bootstrap install PACKAGE... [--fix] [--dry-run]``: pip in the project venv, explained.
+
+1. ``<venv>/bin/python -m pip install PACKAGE...``, output streamed to the terminal and
+   to a log file under the platformdirs log dir.
+2. On failure: the same engine as ``explain`` names the cause and this machine's fix.
+3. With ``--fix``: the needs of the findings (a native library, the compiler, the
+   Python headers, Rust) are added to the project's needs and only the
+   ``SystemPackages`` step runs, through the same ``Runner`` as ``./bootstrap`` (so
+   ``--dry-run`` prints the exact package-manager command and runs nothing); then pip
+   is retried once with ``--no-cache-dir`` (pip would otherwise reuse a wheel built
+   without the library, or a failed build's cached result).
+
+With ``--dry-run``, pip runs as ``pip install --dry-run`` (pip >= 22.2): it resolves and
+prepares metadata, which is where most missing libraries show (psycopg2's pg_config,
+lxml, mysqlclient); failures that only happen while compiling a wheel show only in a
+real run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import platformdirs
+
+from .. import config as config_mod
+from ..errors import ProvisionError
+from ..plan import Plan
+from ..runner import Progress, RunLog, Runner
+from ..steps import StepEnv
+from ..steps.packages import SystemPackages
+from . import Finding
+from .explain import Explanation, explain, machine, text_report
+from .fixes import Machine
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: what --fix installs for each category (missing-native-library carries its own need)
+CATEGORY_NEEDS = {"missing-compiler": "build-tools", "missing-python-headers": "python-headers", "missing-rust": "rust"}
+
+
+class Tee:
+    """A write-only stream copying to several (the terminal and the log)."""
+
+    def __init__(self, *streams: TextIO | None) -> None:
+        self.streams = [s for s in streams if s is not None]
+        self.written = 0
+
+    def write(self, text: str) -> int:
+        self.written += len(text)
+        for s in self.streams:
+            s.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for s in self.streams:
+            s.flush()
+
+
+def needs_of(findings: Sequence[Finding]) -> list[str]:
+    out = []
+    for f in findings:
+        need = f.need if f.category == "missing-native-library" else CATEGORY_NEEDS.get(f.category)
+        if need and need not in out:
+            out.append(need)
+    return out
+
+
+def venv_python(venv: str) -> str:
+    return os.path.join(venv, "Scripts", "python.exe") if os.name == "nt" else os.path.join(venv, "bin", "python")
+
+
+def pip_argv(python: str, packages: Sequence[str], *extra: str) -> list[str]:
+    return [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", *extra, *packages]
+
+
+def log_path() -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return os.path.join(platformdirs.user_log_dir("provision"), f"install-{stamp}-{os.getpid()}.log")
+
+
+def default_fix_env(ctx: object, project: str | None, needs: Sequence[str], dry_run: bool) -> tuple[StepEnv, Callable[[], StepEnv]]:
+    """The bootstrap's own StepEnv with the extra needs, and its re-probe function."""
+    from .. import facts as facts_mod
+    from .. import interpreter
+    from ..session import prepare
+
+    prepared = prepare(ctx, project=project, dry_run=dry_run)
+    env = prepared.env
+    env = dataclasses.replace(env, config=dataclasses.replace(env.config, needs=tuple(dict.fromkeys((*env.config.needs, *needs)))))
+
+    def refresh() -> StepEnv:
+        fresh = facts_mod.gather()
+        py, from_packages = interpreter.choose(fresh, env.config, env.profile, None)
+        return env.with_facts(fresh, py, from_packages)
+
+    return env, refresh
+
+
+def install(
+    ctx: Any,
+    packages: Sequence[str],
+    *,
+    project: str | None = None,
+    fix: bool = False,
+    dry_run: bool = False,
+    as_json: bool = False,
+    yes: bool = False,
+    out: TextIO | None = None,
+    where: Machine | None = None,
+    fix_env: Callable[[Sequence[str]], tuple[StepEnv, Callable[[], StepEnv]]] | None = None,
+    log_file: str | None = None,
+) -> int:
+    """Install into the project venv; explain and (with ``fix``) repair a failure. Exit code."""
+    out = out or sys.stdout
+    human = sys.stderr if as_json else out
+    if not packages:
+        raise ProvisionError("no package given.", "Usage: ./bootstrap install PACKAGE... [--fix] [--dry-run]")
+    for p in packages:
+        if p.startswith("-"):
+            raise ProvisionError(f"'{p}' is an option, not a package.", "Pass only requirement specifiers, e.g. ./bootstrap install 'psycopg2>=2.9'.")
+    cfg = config_mod.load(project or REPO)
+    python = venv_python(str(cfg.venv))
+    if not os.path.exists(python):
+        raise ProvisionError(f"the project venv {cfg.venv} does not exist (no {python}).",
+                             "Run ./bootstrap first: it builds the venv; then ./bootstrap install PACKAGE.")
+    report: dict[str, Any] = {"packages": list(packages), "venv": str(cfg.venv), "dry_run": dry_run, "attempts": [], "findings": [], "fix": None}
+    log = RunLog(None if (dry_run and log_file is None) else (log_file or log_path()))
+    report["log"] = log.path
+
+    def pip(*extra: str) -> tuple[int, str]:
+        argv = pip_argv(python, packages, *extra)
+        print(f"$ {shlex.join(argv)}", file=human)
+        log.write(f"\n$ {shlex.join(argv)}\n")
+        tee = Tee(human, log.stream)
+        res = ctx.run(shlex.join(argv), warn=True, hide=False, out_stream=tee, err_stream=tee, in_stream=False, pty=False, dry=False)
+        output = (res.stdout or "") + (res.stderr or "")
+        if not tee.written and output:  # a context that captured without streaming (hidden, or a mock)
+            tee.write(output if output.endswith("\n") else output + "\n")
+        log.write(f"[exit {res.exited}]\n")
+        report["attempts"].append({"argv": argv, "exit": res.exited})
+        return res.exited, output
+
+    def finish(code: int) -> int:
+        log.close()
+        if log.path:
+            print(f"log: {log.path}", file=human)
+        if as_json:
+            report["exit"] = code
+            from .. import report as report_mod
+
+            report_mod.dump(report, out)
+        return code
+
+    try:
+        code, output = pip("--dry-run") if dry_run else pip()
+        if code == 0:
+            print(f"install: {' '.join(packages)} {'would install' if dry_run else 'installed'} in {cfg.venv}", file=human)
+            return finish(0)
+        if dry_run and "no such option: --dry-run" in output:
+            print("install: this venv's pip is older than 22.2 and has no --dry-run; upgrade it (python -m pip install --upgrade pip) "
+                  "or run without --dry-run.", file=human)
+            return finish(1)
+        if where is None:
+            where, notice = machine(None)
+        else:
+            notice = None
+        result: Explanation = explain(output, where, notice)
+        report["findings"] = [f.to_json() for f in result.findings]
+        print("", file=human)
+        print(text_report(result, "pip's output"), file=human)
+        needs = needs_of(result.findings)
+        if not fix:
+            if needs:
+                print(f"\ninstall: run again with --fix to install the system packages for: {', '.join(needs)} "
+                      f"(./bootstrap install {' '.join(shlex.quote(p) for p in packages)} --fix)", file=human)
+            return finish(1)
+        if not needs:
+            print("\ninstall: --fix installs system packages only; nothing among the findings above is one. Follow the fix shown.", file=human)
+            return finish(1)
+        print(f"\ninstall --fix: installing the system packages for {', '.join(needs)}", file=human)
+        env, refresh = (fix_env or (lambda n: default_fix_env(ctx, project, n, dry_run)))(needs)
+        facts = env.facts
+        runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=sys.stdin.isatty() and not yes,
+                        log=log, progress=Progress(stream=sys.stderr, quiet=as_json))
+        from .. import report as report_mod
+
+        def show(res: object) -> None:
+            print(report_mod.step_text(res, is_root=facts.is_root, dry_run=dry_run), file=human)  # type: ignore[arg-type]
+
+        recap = runner.run(Plan((SystemPackages(),)), env, refresh, show)
+        print(recap.line(), file=human)
+        report["fix"] = {"needs": needs, "steps": [r.to_json(is_root=facts.is_root) for r in recap.results]}
+        if recap.failed:
+            return finish(1)
+        retry = pip_argv(python, packages, "--no-cache-dir")
+        if dry_run:
+            print(f"would then retry: {shlex.join(retry)}", file=human)
+            return finish(0)
+        code, output = pip("--no-cache-dir")
+        if code == 0:
+            print(f"install: {' '.join(packages)} installed in {cfg.venv} after installing the system packages for {', '.join(needs)}", file=human)
+            return finish(0)
+        again = explain(output, where)
+        report["findings_after_fix"] = [f.to_json() for f in again.findings]
+        print("\ninstall: pip still fails after the fix:", file=human)
+        print(text_report(again, "pip's output (retry)"), file=human)
+        return finish(1)
+    finally:
+        log.close()
