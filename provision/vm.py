@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parent.parent
 MACHINES_FILE = REPO / "vagrant" / "machines.json"
 
 # Checks run inside the box after the second bootstrap, each an argv in the repository.
-# DOCTOR: when the `doctor` task exists, add ["./bootstrap", "doctor"] here (and in the
-# Vagrantfile's provision script, at its DOCTOR mark).
-CHECKS: list[list[str]] = [["./bootstrap", "facts"]]
+# the kit's own checks inside a box, after the two bootstrap runs (the Vagrantfile's
+# provision script runs the same)
+CHECKS: list[list[str]] = [["./bootstrap", "facts"], ["./bootstrap", "doctor"]]
 
 # provider -> (program that shows it is installed, how to get it)
 PROVIDER_TOOLS: dict[str, tuple[str, str]] = {

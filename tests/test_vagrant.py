@@ -259,7 +259,7 @@ def run_provision(tmp: Path, script: str, *args: str, **env: str) -> tuple[subpr
 def test_provision_script_bootstraps_twice_then_checks(tmp_path: Path, provision_script: str) -> None:
     res, calls = run_provision(tmp_path, provision_script)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert calls == ["--yes", "--yes", "facts"]
+    assert calls == ["--yes", "--yes", "facts", "doctor"]
     assert "converged (recap: ok=7 changed=0 failed=0 skipped=1)" in res.stdout
 
 
@@ -365,11 +365,12 @@ def test_vm_test_runs_bootstrap_twice_and_checks(monkeypatch: pytest.MonkeyPatch
         "vagrant rsync fedora": Result(),
         ssh("fedora", boot): [Result(stdout="recap: ok=3 changed=6 failed=0 skipped=1\n"), Result(stdout=second_recap + "\n")],
         ssh("fedora", ["./bootstrap", "facts"]): Result(stdout="system: Linux\n"),
+        ssh("fedora", ["./bootstrap", "doctor"]): Result(stdout="doctor: healthy\n"),
     })
     assert vm.test(ctx, "fedora") == code
     report = capsys.readouterr().out
     if code == 0:
-        assert "vm.test fedora: PASS" in report and "[PASS] ./bootstrap facts" in report
+        assert "vm.test fedora: PASS" in report and "[PASS] ./bootstrap facts" in report and "[PASS] ./bootstrap doctor" in report
     else:
         assert "[FAIL] second run reports changed=0: ok=8 changed=1" in report
         assert "[SKIP] ./bootstrap facts" in report
