@@ -18,7 +18,7 @@ from pathlib import Path
 
 from invoke import Collection, Exit, task
 
-from provision.errors import ProvisionError
+from provision.cli import finish, user_errors
 
 REPO = Path(__file__).resolve().parent
 
@@ -37,25 +37,16 @@ BOOTSTRAP_HELP = {
 }
 
 
-def _fail(e: ProvisionError) -> Exit:
-    return Exit(f"provision: {e}", code=2)
-
-
 @task(help=BOOTSTRAP_HELP, default=False)
 def bootstrap(c, dry_run=False, platform=None, project=None, ca_bundle=None, profile=None, python=None,
               json=False, yes=False, refresh_after=24):
     """Provision this machine for Python development (packages, pipx, the project's venv)."""
     from provision.session import bootstrap as run
 
-    try:
+    with user_errors("provision: interrupted; run ./bootstrap again to converge (an interrupted venv build is discarded)"):
         code = run(c, project=project, platform=platform, profile=profile, ca_bundle=ca_bundle, python=python,
                    dry_run=dry_run, as_json=json, yes=yes, refresh_after=float(refresh_after) * 3600)
-    except ProvisionError as e:
-        raise _fail(e) from None
-    except KeyboardInterrupt:
-        raise Exit("provision: interrupted; run ./bootstrap again to converge (an interrupted venv build is discarded)", code=130) from None
-    if code:
-        raise Exit(code=code)
+    finish(code)
 
 
 @task(help={"json": "print the facts as JSON", "platform": "show the facts of a built-in platform preset instead"})
@@ -64,10 +55,8 @@ def facts(c, json=False, platform=None):
     from provision import report
     from provision.session import machine_facts
 
-    try:
+    with user_errors():
         f = machine_facts(platform)
-    except ProvisionError as e:
-        raise _fail(e) from None
     if json:
         report.dump(f.to_json(), sys.stdout)
     else:

@@ -13,13 +13,12 @@ from pathlib import Path
 
 from invoke import Exit, task
 
+from provision.cli import finish, user_errors
 from provision.errors import ProvisionError
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _fail(e: ProvisionError) -> Exit:
-    return Exit(f"provision: {e}", code=2)
 
 
 @task(help={
@@ -33,7 +32,7 @@ def explain(c, file, json=False, platform=None):
     from provision.diagnose.explain import explain as run
     from provision.diagnose.explain import machine, text_report
 
-    try:
+    with user_errors():
         if file == "-":
             text = sys.stdin.read()
         else:
@@ -45,8 +44,6 @@ def explain(c, file, json=False, platform=None):
                                      "Give the file pip's output was saved to (pip install ... 2>&1 | tee pip.log), or '-' for stdin.") from e
         where, notice = machine(platform)
         result = run(text, where, notice)
-    except ProvisionError as e:
-        raise _fail(e) from None
     if json:
         report.dump(result.to_json(), sys.stdout)
     else:
@@ -68,7 +65,7 @@ def doctor(c, json=False, platform=None, project=None, offline=False):
     from provision.diagnose import doctor as doc
     from provision.diagnose.explain import machine
 
-    try:
+    with user_errors():
         where, notice = machine(platform)
         venvs: list[str] = []
         index = ""
@@ -85,8 +82,6 @@ def doctor(c, json=False, platform=None, project=None, offline=False):
         pip_cert = ca.get("PIP_CERT") or ca.get("pip:cert") or ca.get("REQUESTS_CA_BUNDLE")
         inputs = doc.Inputs(where, index=index, pip_cert=pip_cert, venvs=venvs if not platform else ())
         findings = doc.run(inputs, network=not (platform or offline))
-    except ProvisionError as e:
-        raise _fail(e) from None
     if json:
         report.dump({"platform": where.facts.platform_key, "profile": where.profile.name if where.profile else None, "notice": notice,
                      "index": index, "healthy": not doc.failed(findings), "findings": [f.to_json() for f in findings]}, sys.stdout)
@@ -116,11 +111,6 @@ def install(c, package, fix=False, dry_run=False, project=None, json=False, yes=
     """Install packages into the project venv; explain a failure and, with --fix, install what it lacks."""
     from provision.diagnose.install import install as run
 
-    try:
+    with user_errors():
         code = run(c, package.split(), project=project, fix=fix, dry_run=dry_run, as_json=json, yes=yes)
-    except ProvisionError as e:
-        raise _fail(e) from None
-    except KeyboardInterrupt:
-        raise Exit("provision: interrupted", code=130) from None
-    if code:
-        raise Exit(code=code)
+    finish(code)

@@ -5,9 +5,9 @@ tasks.py registers it: ``from provision.cli_remote import remote``.
 
 from __future__ import annotations
 
-from invoke import Exit, task
+from invoke import task
 
-from provision.errors import ProvisionError
+from provision.cli import finish, user_errors
 
 REMOTE_HELP = {
     "hosts": "comma-separated [user@]host[:port] targets (IPv6 in brackets: [::1]:22); SSH config aliases work",
@@ -32,7 +32,7 @@ def remote(c, hosts=None, inventory=None, parallel=0, ssh_config=None, identity=
     """Provision many hosts over SSH in parallel: push the kit, run stage 0 and bootstrap there, recap per host."""
     from provision import remote as rm
 
-    try:
+    with user_errors("provision: interrupted; hosts that were mid-run converge when run again"):
         timeout = rm.parse_timeout(connect_timeout)
         options = rm.RemoteOptions(
             remote_path=remote_path or rm.DEFAULT_REMOTE_PATH, push=not no_push, dry_run=dry_run, ca_bundle=ca_bundle,
@@ -40,9 +40,4 @@ def remote(c, hosts=None, inventory=None, parallel=0, ssh_config=None, identity=
             connect_timeout=timeout,
         )
         code, results = rm.remote(hosts=hosts, inventory=inventory, parallel=parallel, options=options, as_json=json)
-    except ProvisionError as e:
-        raise Exit(f"provision: {e}", code=2) from None
-    except KeyboardInterrupt:
-        raise Exit("provision: interrupted; hosts that were mid-run converge when run again", code=130) from None
-    if code:
-        raise Exit(f"provision: remote failed on: {', '.join(rm.failed_hosts(results))}", code=code)
+    finish(code, f"provision: remote failed on: {', '.join(rm.failed_hosts(results))}")

@@ -11,20 +11,17 @@ PROVISION_CA_BUNDLE=/path/to/ca.pem on the host.
 
 from __future__ import annotations
 
-from invoke import Exit, task
+from invoke import task
 
-from provision.errors import ProvisionError
+from provision.cli import finish, user_errors
 
 NAME_HELP = {"name": "the machine: debian, ubuntu (24.04), ubuntu2204, fedora (see vagrant/machines.json)"}
 
 
 def _call(fn, *args) -> None:
-    try:
+    with user_errors():
         code = fn(*args)
-    except ProvisionError as e:
-        raise Exit(f"provision: {e}", code=2) from None
-    if code:
-        raise Exit(code=code)
+    finish(code)
 
 
 @task
