@@ -126,3 +126,42 @@ def test_everything_present_changes_nothing(project, key):
     env = replace(env, probe=probe, facts=facts, python=python)
     changes = {s.name: s.check(env) for s in prepared.plan.steps if not s.skip_reason(env)}
     assert {name: [c.argv for c in ch.commands] for name, ch in changes.items() if ch.commands} == {}
+
+
+CA_TRUST = {
+    # preset: (anchor file, the command that rebuilds the bundle)
+    "debian:12": ("/usr/local/share/ca-certificates/provision-corp.crt", ("sudo", "-n", "update-ca-certificates")),
+    "ubuntu:24.04": ("/usr/local/share/ca-certificates/provision-corp.crt", ("sudo", "-n", "update-ca-certificates")),
+    "fedora:40": ("/etc/pki/ca-trust/source/anchors/provision-corp.pem", ("sudo", "-n", "update-ca-trust", "extract")),
+    "rocky:9": ("/etc/pki/ca-trust/source/anchors/provision-corp.pem", ("sudo", "-n", "update-ca-trust", "extract")),
+    "opensuse-tumbleweed": ("/etc/pki/trust/anchors/provision-corp.pem", ("sudo", "-n", "update-ca-certificates")),
+    "arch": ("/etc/ca-certificates/trust-source/anchors/provision-corp.crt", ("sudo", "-n", "update-ca-trust")),
+    "alpine:3.20": ("/usr/local/share/ca-certificates/provision-corp.crt", ("sudo", "-n", "update-ca-certificates")),
+}
+
+
+@pytest.mark.parametrize("key", sorted(CA_TRUST))
+def test_ca_into_the_system_trust_store(project, key):
+    ca = project / "corp.pem"
+    ca.write_text(PEM)
+    prepared = session.prepare(None, project=str(project), platform=key, ca_bundle=str(ca), dry_run=True)
+    step = next(s for s in prepared.plan.steps if s.name == "ca-trust")
+    argvs = [c.argv_for(is_root=False) for c in step.check(prepared.env).commands]
+    anchor, update = CA_TRUST[key]
+    assert argvs == [("sudo", "-n", "install", "-D", "-m", "0644", str(ca), anchor), update]
+    # pip and pipx then use the completed system bundle
+    assert prepared.env.pip_cert == prepared.env.profile.trust_store.bundle
+
+
+@pytest.mark.parametrize("key", ["macos:14", "windows:11"])
+def test_no_system_store_step_where_the_profile_has_none(project, key):
+    ca = project / "corp.pem"
+    ca.write_text(PEM)
+    prepared = session.prepare(None, project=str(project), platform=key, ca_bundle=str(ca), dry_run=True)
+    step = next(s for s in prepared.plan.steps if s.name == "ca-trust")
+    reason = step.skip_reason(prepared.env)
+    assert reason and ("security add-trusted-cert" in reason if key.startswith("macos") else "pip.conf" in reason)
+    assert prepared.env.pip_cert == str(ca)
+
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIBCgAAAAAAAAAAAAAA\n-----END CERTIFICATE-----\n"
