@@ -408,7 +408,7 @@ def gather(
     wsl = False
     with contextlib.suppress(OSError):
         wsl = "microsoft" in Path("/proc/version").read_text().lower()
-    compiler = next((shutil.which(c, path=path) for c in ("cc", "gcc", "clang") if shutil.which(c, path=path)), None)
+    compiler = next(filter(None, (shutil.which(c, path=path) for c in ("cc", "gcc", "clang"))), None)
     return Facts(
         system=ident.system,
         distro_id=ident.distro_id,

@@ -9,7 +9,6 @@ those packages provide.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from .config import ProjectConfig
 from .errors import ProvisionError
@@ -49,12 +48,3 @@ def choose(facts: Facts, config: ProjectConfig, profile: Profile, override: str 
         f"no interpreter satisfies python = \"{config.python}\" ({where}); found: {found}.",
         "Install a Python in that range and put it on PATH (or pass --python PATH), or relax 'python' in the project config.",
     )
-
-
-def default_version(facts: Facts) -> str | None:
-    p = facts.default_python
-    return p.minor if p else None
-
-
-def as_default(py: PythonInstall) -> PythonInstall:
-    return replace(py, is_default=True)

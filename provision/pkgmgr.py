@@ -19,7 +19,6 @@ class PackageManager:
     """Base adapter. Subclasses fill in the argv; the logic of when to run them is shared."""
 
     name: str = ""
-    needs_root: bool = True
 
     def query(self, packages: Sequence[str]) -> tuple[str, ...]:
         raise NotImplementedError
@@ -200,7 +199,6 @@ class Brew(PackageManager):
     """Homebrew refuses root and updates itself before installing."""
 
     name: str = "brew"
-    needs_root: bool = False
 
     def query(self, packages: Sequence[str]) -> tuple[str, ...]:
         return ("brew", "list", "--formula", "-1")
@@ -217,7 +215,6 @@ class Winget(PackageManager):
     """winget installs one id per call and elevates through UAC itself."""
 
     name: str = "winget"
-    needs_root: bool = False
 
     def query(self, packages: Sequence[str]) -> tuple[str, ...]:
         return ("winget", "list", "--accept-source-agreements", "--disable-interactivity")

@@ -156,17 +156,13 @@ def _raw(name: str, directory: Path, chain: tuple[str, ...] = ()) -> tuple[dict[
     return data, (where,)
 
 
-def _release_override(data: Mapping[str, Any], version: str, where: str) -> tuple[dict[str, Any], str | None]:
-    """``[release."X"]`` tables: the exact VERSION_ID first, then its major part."""
+def _release_override(data: Mapping[str, Any], version: str) -> dict[str, Any]:
+    """The ``[release."X"]`` table for ``version`` (already validated): the exact VERSION_ID first, then its major part."""
     releases = data.get("release", {})
     for key in (version, version.split(".")[0]) if version else ():
         if key in releases:
-            table = releases[key]
-            if not isinstance(table, dict):
-                raise ConfigError(f"'release.{key}' must be a table.", "See profiles/README.md.", where=where)
-            _check_table(table, RELEASE_SCHEMA, where, f"release.{key}.")
-            return table, key
-    return {}, None
+            return releases[key]
+    return {}
 
 
 def load(name: str, directory: Path = PROFILES_DIR, *, release: str = "") -> Profile:
@@ -177,8 +173,7 @@ def load(name: str, directory: Path = PROFILES_DIR, *, release: str = "") -> Pro
         if not isinstance(table, dict):
             raise ConfigError(f"'release.{key}' must be a table.", "See profiles/README.md.", where=where)
         _check_table(table, RELEASE_SCHEMA, where, f"release.{key}.")
-    override, _ = _release_override(data, release, where)
-    data = _merge(data, override)
+    data = _merge(data, _release_override(data, release))
     pm = data.get("package-manager")
     if pm not in PACKAGE_MANAGERS:
         raise ConfigError(

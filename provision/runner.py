@@ -162,6 +162,7 @@ class Runner:
         self.interactive = interactive
         self.log = log
         self.progress = progress
+        self.interrupted = False  # set by Ctrl-C during run()
 
     @property
     def sudo_flags(self) -> tuple[str, ...]:
@@ -196,7 +197,7 @@ class Runner:
         raise KeyboardInterrupt
 
     def execute(self, step: Step, command: Command) -> tuple[bool, str]:
-        if getattr(self, "interrupted", False):
+        if self.interrupted:
             raise KeyboardInterrupt
         argv = self.argv(command)
         shown = " ".join(argv) if len(" ".join(argv)) < 200 else " ".join(argv)[:197] + "..."
@@ -218,7 +219,7 @@ class Runner:
             self.progress.stop()
         output = (result.stdout or "") + (result.stderr or "")
         self.log.write(f"[exit {result.exited}]\n")
-        if getattr(self, "interrupted", False):
+        if self.interrupted:
             self.log.write("[interrupted]\n")
             raise KeyboardInterrupt
         return result.exited == 0, output
