@@ -9,8 +9,6 @@ written, and only then is it renamed into place. An interrupted build leaves onl
 
 from __future__ import annotations
 
-import argparse
-import configparser
 import json
 import os
 import shutil
@@ -55,6 +53,8 @@ def rewrite_paths(venv: Path, old: str, new: str) -> int:
 def write_pip_conf(venv: Path, cert: str | None, index_url: str | None, proxy: str | None) -> None:
     """The venv's own pip config: a later plain ``pip install`` works without flags."""
     name = "pip.ini" if os.name == "nt" else "pip.conf"
+    import configparser
+
     cp = configparser.RawConfigParser()
     cp.read(venv / name)
     if not cp.has_section("global"):
@@ -98,6 +98,8 @@ def promote(stage: Path, final: Path, stamp: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     ap = argparse.ArgumentParser(prog="python -m provision.atomic")
     sub = ap.add_subparsers(dest="op", required=True)
     d = sub.add_parser("discard", help="remove leftovers of an interrupted build")

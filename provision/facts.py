@@ -8,54 +8,21 @@ is cheap enough for the no-op re-run (tens of milliseconds per interpreter).
 
 from __future__ import annotations
 
-import configparser
 import contextlib
-import json
 import os
-import platform
 import re
 import shutil
 import subprocess
-import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import distro
 
+from . import pyprobe
 from .errors import ProvisionError
-
-# Run inside each interpreter found. Constant code: no data is interpolated into it.
-PYTHON_PROBE = r"""
-import json, os, sys, sysconfig, importlib.util as u
-def has(m):
-    try:
-        return u.find_spec(m) is not None
-    except Exception:
-        return False
-out = {"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3],
-       "implementation": sys.implementation.name, "prefix": sys.prefix,
-       "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-       "stdlib": sysconfig.get_path("stdlib"), "purelib": sysconfig.get_path("purelib"),
-       "include": sysconfig.get_path("include"),
-       "framework": sysconfig.get_config_var("PYTHONFRAMEWORK") or "",
-       "venv": has("venv"), "ensurepip": has("ensurepip"), "pip": has("pip"),
-       "ssl": False, "openssl": None, "cafile": None, "capath": None}
-try:
-    import ssl
-    p = ssl.get_default_verify_paths()
-    out.update(ssl=True, openssl=ssl.OPENSSL_VERSION, cafile=p.cafile, capath=p.capath,
-               openssl_cafile=p.openssl_cafile)
-except Exception:
-    pass
-try:
-    import site
-    out["user_site"] = site.getusersitepackages()
-except Exception:
-    out["user_site"] = None
-print(json.dumps(out))
-"""
+from .pyprobe import PYTHON_PROBE, candidate_pythons
 
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 CA_VARS = ("PIP_CERT", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -158,14 +125,29 @@ class Identity:
     id_like: tuple[str, ...]
 
 
+def _uname() -> tuple[str, str]:
+    """System and machine, as ``platform`` says them; from ``os.uname`` where there is one
+    (importing ``platform`` costs a provisioned machine's run more than a probe)."""
+    if hasattr(os, "uname"):
+        u = os.uname()
+        return u.sysname, u.machine
+    import platform
+
+    return platform.system(), platform.machine()
+
+
 def read_identity(root: str | os.PathLike[str] = "/", system: str | None = None) -> Identity:
     """The OS identity. Below ``root`` (a fixture tree) only os-release files are read."""
-    system = system or platform.system()
+    system = system or _uname()[0]
     root = os.fspath(root)
     if system == "Darwin" and root == "/":
+        import platform
+
         version = platform.mac_ver()[0]
         return Identity("Darwin", "macos", ".".join(version.split(".")[:1]), "", "macOS", ())
     if system == "Windows" and root == "/":
+        import platform
+
         release = platform.release()
         return Identity("Windows", "windows", release, "", "Windows", ())
     if root != "/" and not any(
@@ -200,38 +182,14 @@ def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def candidate_pythons(path_dirs: Iterable[str]) -> list[str]:
-    """Interpreters on PATH plus the OS's default, one per real file, kit's own venv excluded."""
-    names = ["python3"] + [f"python3.{m}" for m in range(20, 8, -1)]
-    found: list[str] = []
-    seen: set[str] = set()
-    kit_tools = str(Path(__file__).resolve().parent.parent / ".tools")
-    for d in (*path_dirs, "/usr/bin"):
-        if not d or d.startswith(kit_tools) or d == os.path.dirname(sys.executable):
-            continue
-        for n in names:
-            p = os.path.join(d, n)
-            if os.path.isfile(p) and os.access(p, os.X_OK):
-                real = os.path.realpath(p)
-                if real not in seen:
-                    seen.add(real)
-                    found.append(p)
-    return found
-
-
 def probe_python(path: str, run: Runner = _run) -> PythonInstall | None:
     """Ask one interpreter about itself; None when it does not run or is too old to say."""
     try:
         res = run([path, "-I", "-c", PYTHON_PROBE])
     except (OSError, subprocess.SubprocessError):
         return None
-    if res.returncode != 0:
-        return None
-    try:
-        data = json.loads(res.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return None
-    return python_from_probe(data)
+    data = pyprobe.parse(res.stdout) if res.returncode == 0 else None
+    return python_from_probe(data) if data is not None else None
 
 
 def python_from_probe(data: Mapping[str, object]) -> PythonInstall:
@@ -271,13 +229,15 @@ def python_from_probe(data: Mapping[str, object]) -> PythonInstall:
     )
 
 
-def gather_pythons(path_dirs: Sequence[str], run: Runner = _run) -> tuple[PythonInstall, ...]:
-    """Probe every candidate at once (threads: each probe is a process start, ~20-100 ms)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    candidates = candidate_pythons(path_dirs)
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(candidates)))) as pool:
-        probed = list(pool.map(lambda c: probe_python(c, run), candidates))
+def gather_pythons(path_dirs: Sequence[str], run: Runner | None = None) -> tuple[PythonInstall, ...]:
+    """Every candidate interpreter, probed all at once (or one by one through ``run``, for tests)."""
+    if run is None:
+        probes = pyprobe.start(path_dirs)
+        candidates = probes.candidates
+        probed = [python_from_probe(d) if d is not None else None for d in probes.answers()]
+    else:
+        candidates = candidate_pythons(path_dirs)
+        probed = [probe_python(c, run) for c in candidates]
     seen: set[str] = set()
     out: list[PythonInstall] = []
     default_real = os.path.realpath("/usr/bin/python3") if os.path.exists("/usr/bin/python3") else None
@@ -334,6 +294,9 @@ def pip_config_values(env: Mapping[str, str], home: str) -> dict[str, str]:
     if env.get("PIP_CONFIG_FILE"):
         files.append(env["PIP_CONFIG_FILE"])
     out: dict[str, str] = {}
+    files = [f for f in files if os.path.isfile(f)]
+    if files:
+        import configparser
     for f in files:
         cp = configparser.RawConfigParser()
         try:
@@ -416,7 +379,7 @@ def gather(
         distro_codename=ident.distro_codename,
         distro_name=ident.distro_name,
         id_like=ident.id_like,
-        arch=platform.machine(),
+        arch=_uname()[1],
         wsl=wsl,
         container=detect_container(),
         user=env.get("USER") or env.get("LOGNAME") or _login_name(),
@@ -424,7 +387,7 @@ def gather(
         is_root=is_root,
         sudo=detect_sudo(is_root, run),
         package_managers=tuple(b for b in PACKAGE_MANAGER_BINARIES if shutil.which(b, path=path)),
-        pythons=gather_pythons(path_dirs, run),
+        pythons=gather_pythons(path_dirs, None if run is _run else run),
         pip=find_tool("pip", path) if shutil.which("pip", path=path) else find_tool("pip3", path),
         pipx=find_tool("pipx", path),
         compiler=compiler,

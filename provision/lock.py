@@ -22,9 +22,13 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 
+class Busy(Exception):
+    """Another run holds the lock and this one chose not to wait."""
+
+
 @contextlib.contextmanager
-def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None) -> Iterator[bool]:
-    """Hold the lock; yields whether it had to wait for another run."""
+def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None, blocking: bool = True) -> Iterator[bool]:
+    """Hold the lock; yields whether it had to wait for another run (``Busy`` if not ``blocking``)."""
     if fcntl is None:  # pragma: no cover
         yield False
         return
@@ -40,6 +44,8 @@ def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None) 
             except OSError as e:
                 if e.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
+                if not blocking:
+                    raise Busy(path) from None
                 if not told:
                     holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
                     (notice or sys.stderr).write(

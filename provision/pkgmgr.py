@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .command import Command
 from .probe import Probe
@@ -14,9 +13,12 @@ from .probe import Probe
 DAY = 24 * 3600
 
 
-@dataclass(frozen=True)
 class PackageManager:
-    """Base adapter. Subclasses fill in the argv; the logic of when to run them is shared."""
+    """Base adapter. Subclasses fill in the argv; the logic of when to run them is shared.
+
+    Stateless, one instance per manager: plain classes (no dataclass processing at import,
+    which a no-op run would pay for nine classes).
+    """
 
     name: str = ""
 
@@ -52,7 +54,6 @@ class PackageManager:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
 class Apt(PackageManager):
     name: str = "apt"
     lists: str = "/var/lib/apt/lists"
@@ -114,7 +115,6 @@ class Apt(PackageManager):
         return [Command(argv, sudo=True, env=self.ENV, purpose="install system packages in one transaction")]
 
 
-@dataclass(frozen=True)
 class Rpm(PackageManager):
     """dnf and zypper share rpm's database for the installed probe."""
 
@@ -125,7 +125,6 @@ class Rpm(PackageManager):
         return {line.strip() for line in stdout.splitlines() if line.strip() and " " not in line.strip()}
 
 
-@dataclass(frozen=True)
 class Dnf(Rpm):
     """dnf refreshes expired metadata by itself (metadata_expire), so no refresh step."""
 
@@ -136,7 +135,6 @@ class Dnf(Rpm):
         return [Command(argv, sudo=True, purpose="install system packages in one transaction")]
 
 
-@dataclass(frozen=True)
 class Zypper(Rpm):
     """zypper auto-refreshes its repositories (autorefresh=1 on openSUSE's defaults)."""
 
@@ -147,7 +145,6 @@ class Zypper(Rpm):
         return [Command(argv, sudo=True, purpose="install system packages in one transaction")]
 
 
-@dataclass(frozen=True)
 class Pacman(PackageManager):
     """Arch supports no partial upgrades: a stale sync database means -Syu, never -Sy."""
 
@@ -172,7 +169,6 @@ class Pacman(PackageManager):
                         purpose="install system packages in one transaction")]
 
 
-@dataclass(frozen=True)
 class Apk(PackageManager):
     name: str = "apk"
     cache: str = "/var/cache/apk"
@@ -194,7 +190,6 @@ class Apk(PackageManager):
         return [Command(("apk", "add", *packages), sudo=True, purpose="install system packages in one transaction")]
 
 
-@dataclass(frozen=True)
 class Brew(PackageManager):
     """Homebrew refuses root and updates itself before installing."""
 
@@ -210,7 +205,6 @@ class Brew(PackageManager):
         return [Command(("brew", "install", *packages), purpose="install Homebrew formulae in one call")]
 
 
-@dataclass(frozen=True)
 class Winget(PackageManager):
     """winget installs one id per call and elevates through UAC itself."""
 

@@ -8,7 +8,6 @@ tests use ``FakeProbe`` with canned answers.
 
 from __future__ import annotations
 
-import glob as _glob
 import os
 import shlex
 import shutil
@@ -61,7 +60,9 @@ class _Files:
             return None
 
     def glob(self, pattern: str) -> list[str]:
-        return sorted(_glob.glob(pattern))
+        import glob
+
+        return sorted(glob.glob(pattern))
 
     def now(self) -> float:
         return time.time()

@@ -8,6 +8,7 @@ before its first command, so nothing is left half-done.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -21,6 +22,10 @@ from .command import Command
 from .errors import ProvisionError
 from .plan import Plan
 from .steps import Change, Step, StepEnv
+
+
+class NotConverged(Exception):
+    """A runner that may only confirm found a step with something to do (or in error)."""
 
 
 @dataclass
@@ -88,6 +93,14 @@ class RunLog:
             self._f.close()
             self._f = None
 
+    def discard(self) -> None:
+        """Close and remove the file: the run it began is handed to another process."""
+        self.close()
+        if self.path:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            self.path = None
+
 
 class Progress:
     """Progress on stderr: a live line with elapsed time on a terminal, plain lines otherwise."""
@@ -154,8 +167,10 @@ class Runner:
         interactive: bool,
         log: RunLog,
         progress: Progress,
+        confirm_only: bool = False,
     ) -> None:
         self.ctx = ctx
+        self.confirm_only = confirm_only  # raise NotConverged instead of changing anything
         self.dry_run = dry_run
         self.is_root = is_root
         self.sudo = sudo
@@ -243,6 +258,8 @@ class Runner:
                 preflight.append((step, skip, None if skip else step.check(env), None))
             except ProvisionError as e:
                 preflight.append((step, None, None, str(e)))
+        if self.confirm_only and any(e or (c is not None and c.commands) for _, _, c, e in preflight):
+            raise NotConverged
         self.check_privileges([(s, c) for s, _, c, _ in preflight if c is not None])
         stale = False
         failed = False

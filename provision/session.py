@@ -21,9 +21,9 @@ from . import interpreter, plan, presets, profiles, report
 from .certs import pem_certificates
 from .errors import ProvisionError
 from .facts import Facts
-from .lock import exclusive
+from .lock import Busy, exclusive
 from .probe import FreshProbe, LocalProbe, Probe
-from .runner import Progress, RunLog, Runner
+from .runner import NotConverged, Progress, RunLog, Runner
 from .steps import Options, StepEnv
 
 REPO = Path(__file__).resolve().parent.parent
@@ -88,10 +88,17 @@ def bootstrap(
     yes: bool = False,
     refresh_after: float = 24 * 3600.0,
     out: TextIO | None = None,
+    err: TextIO | None = None,
+    confirm_only: bool = False,
 ) -> int:
-    """Provision this machine (or print the plan). Returns the exit code."""
+    """Provision this machine (or print the plan). Returns the exit code.
+
+    ``confirm_only``: a run without an invoke Context that may only find everything done
+    (see ``provision.fastpath``); anything to do, or a lock held by another run, raises
+    ``NotConverged`` before any change, and the log it began is removed.
+    """
     out = out or sys.stdout
-    human = sys.stderr if as_json else out
+    human = (err or sys.stderr) if as_json else out
     if platform and not dry_run:
         raise ProvisionError(
             f"--platform {platform} describes another machine; it can only be planned here.",
@@ -105,7 +112,7 @@ def bootstrap(
     interactive = sys.stdin.isatty() and not yes
     log = RunLog(None if dry_run else log_path())
     runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=interactive,
-                    log=log, progress=Progress(quiet=False))
+                    log=log, progress=Progress(quiet=False), confirm_only=confirm_only)
 
     def refresh() -> StepEnv:
         fresh = facts_mod.gather()
@@ -121,9 +128,12 @@ def bootstrap(
             recap = runner.run(prepared.plan, env, refresh, show)
         else:
             log.write(f"provision bootstrap, {time.ctime()}\n{report.facts_text(facts)}\n")
-            with exclusive(lock_path(), notice=human) as waited:
+            with exclusive(lock_path(), notice=human, blocking=not confirm_only) as waited:
                 # after waiting, another run has changed the machine: probe again
                 recap = runner.run(prepared.plan, refresh() if waited else env, refresh, show)
+    except (NotConverged, Busy):
+        log.discard()
+        raise NotConverged from None
     finally:
         log.close()
     print(recap.line(), file=human)

@@ -153,6 +153,25 @@ def test_ca_into_the_system_trust_store(project, key):
     assert prepared.env.pip_cert == prepared.env.profile.trust_store.bundle
 
 
+@pytest.mark.parametrize(
+    ("ca_bytes", "installed", "in_place"),
+    [
+        (PEM_LF := b"-----BEGIN CERTIFICATE-----\nMIIBCgAAAAAAAAAAAAAA\n-----END CERTIFICATE-----\n", PEM_LF.decode(), True),
+        (PEM_LF.replace(b"\n", b"\r\n"), PEM_LF.decode(), True),  # exported on Windows; read back with universal newlines
+        (PEM_LF, PEM_LF.decode().replace("MIIB", "MIIC"), False),  # another certificate
+        (PEM_LF, None, False),
+    ],
+)
+def test_ca_already_in_the_trust_store(project, ca_bytes, installed, in_place):
+    ca = project / "corp.pem"
+    ca.write_bytes(ca_bytes)
+    prepared = session.prepare(None, project=str(project), platform="debian:12", ca_bundle=str(ca), dry_run=True)
+    anchor = CA_TRUST["debian:12"][0]
+    env = replace(prepared.env, probe=FakeProbe(files={anchor: installed} if installed is not None else {}))
+    step = next(s for s in prepared.plan.steps if s.name == "ca-trust")
+    assert (not step.check(env).commands) is in_place
+
+
 @pytest.mark.parametrize("key", ["macos:14", "windows:11"])
 def test_no_system_store_step_where_the_profile_has_none(project, key):
     ca = project / "corp.pem"

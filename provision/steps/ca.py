@@ -6,7 +6,6 @@ pipx's environment point them at the system bundle this step completes.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 
 from ..command import Command
@@ -40,7 +39,8 @@ class TrustedCA(Step):
         dest = anchor_path(env)
         wanted = env.config.ca_bundle.read_bytes()
         have = env.probe.read_text(dest)
-        if have is not None and hashlib.sha256(have.encode()).digest() == hashlib.sha256(wanted).digest():
+        # read_text reads with universal newlines: a CRLF file (exported on Windows) compares equal too
+        if have is not None and have == wanted.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n"):
             return Change(f"{dest} is in place")
         return Change(
             f"{env.config.ca_bundle} is not in the system trust store ({dest})",

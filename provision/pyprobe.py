@@ -1,0 +1,129 @@
+"""Asking interpreters about themselves: which to ask, the question, and the answers.
+
+Each answer costs a process start (20-100 ms), the largest part of a run on a provisioned
+machine. The probes of all candidates run at once, and ``prefetch`` can start them before
+the rest of the kit is imported, so they overlap the imports on another core. For that
+reason only small standard modules are imported here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+
+# Run inside each interpreter found. Constant code: no data is interpolated into it.
+PYTHON_PROBE = r"""
+import json, os, sys, sysconfig, importlib.util as u
+def has(m):
+    try:
+        return u.find_spec(m) is not None
+    except Exception:
+        return False
+out = {"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3],
+       "implementation": sys.implementation.name, "prefix": sys.prefix,
+       "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+       "stdlib": sysconfig.get_path("stdlib"), "purelib": sysconfig.get_path("purelib"),
+       "include": sysconfig.get_path("include"),
+       "framework": sysconfig.get_config_var("PYTHONFRAMEWORK") or "",
+       "venv": has("venv"), "ensurepip": has("ensurepip"), "pip": has("pip"),
+       "ssl": False, "openssl": None, "cafile": None, "capath": None}
+try:
+    import ssl
+    p = ssl.get_default_verify_paths()
+    out.update(ssl=True, openssl=ssl.OPENSSL_VERSION, cafile=p.cafile, capath=p.capath,
+               openssl_cafile=p.openssl_cafile)
+except Exception:
+    pass
+try:
+    import site
+    out["user_site"] = site.getusersitepackages()
+except Exception:
+    out["user_site"] = None
+print(json.dumps(out))
+"""
+
+
+def candidate_pythons(path_dirs: Iterable[str]) -> list[str]:
+    """Interpreters on PATH plus the OS's default, one per real file, the kit's own venv excluded."""
+    names = ["python3"] + [f"python3.{m}" for m in range(20, 8, -1)]
+    found: list[str] = []
+    seen: set[str] = set()
+    kit_tools = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".tools")
+    for d in (*path_dirs, "/usr/bin"):
+        if not d or d.startswith(kit_tools) or d == os.path.dirname(sys.executable):
+            continue
+        for n in names:
+            p = os.path.join(d, n)
+            if os.path.isfile(p) and os.access(p, os.X_OK):
+                real = os.path.realpath(p)
+                if real not in seen:
+                    seen.add(real)
+                    found.append(p)
+    return found
+
+
+class Probes:
+    """The probes of some interpreters, started together; ``answers`` waits for them all."""
+
+    def __init__(self, candidates: list[str]) -> None:
+        self.candidates = candidates
+        self._procs: list[subprocess.Popen[str] | None] = []
+        for path in candidates:
+            try:
+                proc: subprocess.Popen[str] | None = subprocess.Popen(
+                    [path, "-I", "-c", PYTHON_PROBE],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                )
+            except OSError:
+                proc = None
+            self._procs.append(proc)
+
+    def answers(self, timeout: float = 30.0) -> list[dict[str, object] | None]:
+        """Each candidate's answer, in order; None for one that did not run or cannot say."""
+        out: list[dict[str, object] | None] = []
+        for proc in self._procs:
+            if proc is None:
+                out.append(None)
+                continue
+            try:
+                stdout, _ = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                out.append(None)
+                continue
+            out.append(parse(stdout) if proc.returncode == 0 else None)
+        return out
+
+
+def parse(stdout: str) -> dict[str, object] | None:
+    """The probe's JSON line (the last one: a sitecustomize may print before it)."""
+    try:
+        data = json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+_prefetched: Probes | None = None
+
+
+def prefetch(path_dirs: Iterable[str]) -> None:
+    """Start probing now; the next ``start`` for the same candidates takes these probes."""
+    global _prefetched
+    _prefetched = Probes(candidate_pythons(path_dirs))
+
+
+def start(path_dirs: Iterable[str]) -> Probes:
+    """Probes of the candidates on ``path_dirs``: the prefetched ones once, if they match."""
+    global _prefetched
+    candidates = candidate_pythons(path_dirs)
+    early, _prefetched = _prefetched, None
+    if early is not None and early.candidates == candidates:
+        return early
+    if early is not None:
+        early.answers()  # reap them
+    return Probes(candidates)
