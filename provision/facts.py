@@ -41,6 +41,7 @@ class PythonInstall:
     has_venv: bool = False
     has_ensurepip: bool = False
     has_pip: bool = False
+    pip_wheel: str | None = None  # the wheel ensurepip installs pip from (pip runs from it directly)
     has_ssl: bool = False
     openssl: str | None = None
     cafile: str | None = None
@@ -218,6 +219,7 @@ def python_from_probe(data: Mapping[str, object]) -> PythonInstall:
         has_venv=bool(data.get("venv")),
         has_ensurepip=bool(data.get("ensurepip")),
         has_pip=bool(data.get("pip")),
+        pip_wheel=str(data["pip_wheel"]) if data.get("pip_wheel") and os.path.isfile(str(data["pip_wheel"])) else None,
         has_ssl=bool(data.get("ssl")),
         openssl=data.get("openssl") and str(data.get("openssl")),
         cafile=str(cafile) if cafile else None,

@@ -14,8 +14,30 @@ import subprocess
 import sys
 from collections.abc import Iterable
 
+# The pip wheel this interpreter's ensurepip installs from: in ensurepip/_bundled, or in
+# the distribution's wheel directory (Debian, Fedora: WHEEL_PKG_DIR). pip runs straight
+# from it (``python pip-X.whl/pip install ...``), which makes a venv without pip and then
+# installs into it faster than ensurepip's own install of pip. Part of the probe below,
+# and defined here too (``pip_wheel``) for the running interpreter.
+PIP_WHEEL = r"""
+def pip_wheel():
+    import glob, os, sysconfig, importlib.util
+    dirs = [sysconfig.get_config_var("WHEEL_PKG_DIR") or ""]
+    try:
+        spec = importlib.util.find_spec("ensurepip")
+    except Exception:
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        dirs += [os.path.join(p, "_bundled") for p in spec.submodule_search_locations]
+    for d in dirs:
+        found = sorted(glob.glob(os.path.join(glob.escape(d), "pip-*.whl"))) if d else []
+        if found:
+            return found[-1]
+    return None
+"""
+
 # Run inside each interpreter found. Constant code: no data is interpolated into it.
-PYTHON_PROBE = r"""
+PYTHON_PROBE = PIP_WHEEL + r"""
 import json, os, sys, sysconfig, importlib.util as u
 def has(m):
     try:
@@ -28,7 +50,7 @@ out = {"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3
        "stdlib": sysconfig.get_path("stdlib"), "purelib": sysconfig.get_path("purelib"),
        "include": sysconfig.get_path("include"),
        "framework": sysconfig.get_config_var("PYTHONFRAMEWORK") or "",
-       "venv": has("venv"), "ensurepip": has("ensurepip"), "pip": has("pip"),
+       "venv": has("venv"), "ensurepip": has("ensurepip"), "pip": has("pip"), "pip_wheel": pip_wheel(),
        "ssl": False, "openssl": None, "cafile": None, "capath": None}
 try:
     import ssl
@@ -44,6 +66,19 @@ except Exception:
     out["user_site"] = None
 print(json.dumps(out))
 """
+
+exec(PIP_WHEEL)  # defines pip_wheel() here: one source for the probe and this interpreter
+
+
+def pip_command() -> list[str]:
+    """How this interpreter runs pip: its own, else pip from ensurepip's wheel (the kit's tool
+    venv is built without pip); [] when it has neither."""
+    import importlib.util
+
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    wheel = pip_wheel()  # noqa: F821 - defined by exec above
+    return [sys.executable, os.path.join(wheel, "pip")] if wheel else []
 
 
 def candidate_pythons(path_dirs: Iterable[str]) -> list[str]:
@@ -127,3 +162,10 @@ def start(path_dirs: Iterable[str]) -> Probes:
     if early is not None:
         early.answers()  # reap them
     return Probes(candidates)
+
+
+if __name__ == "__main__":  # stage 0: python3 -I provision/pyprobe.py --pip-wheel
+    if sys.argv[1:] == ["--pip-wheel"]:
+        print(pip_wheel() or "")  # noqa: F821 - defined by exec above
+    else:
+        sys.exit("usage: python3 -I provision/pyprobe.py --pip-wheel")

@@ -512,8 +512,11 @@ def ensure_fabric(ca_bundle: str | None = None, out: TextIO | None = None) -> No
         raise ProvisionError("Fabric is not installed and this interpreter is not the kit's tool venv (PEP 668: nothing goes into the system Python).",
                              "Run it through stage 0: ./bootstrap remote ...")
     print(f"provision: installing Fabric for remote runs into the kit's tool venv ({REQUIREMENTS.name}), once", file=out, flush=True)
-    argv = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", "--prefer-binary",
-            "-r", str(REQUIREMENTS)]
+    from .pyprobe import pip_command
+
+    # stage 0 builds the tool venv without pip of its own: pip then runs from ensurepip's wheel
+    argv = [*(pip_command() or [sys.executable, "-m", "pip"]), "install", "--disable-pip-version-check", "--no-input", "--quiet",
+            "--prefer-binary", "-r", str(REQUIREMENTS)]
     ca = ca_bundle or os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE")
     if ca:
         argv += ["--cert", ca]

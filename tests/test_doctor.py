@@ -3,10 +3,12 @@ real TLS check against a local HTTPS server with a CA made by the test."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 from dataclasses import replace
 
@@ -134,6 +136,28 @@ def test_index_url_comes_from_pip_at_run_time():
     assert url.startswith(("https://", "file://", "http://"))
     assert doctor.index_url({"pip:index-url": "https://mirror.invalid/simple"}, env={}) == "https://mirror.invalid/simple"
     assert doctor.index_url({}, env={"PIP_INDEX_URL": "https://x.invalid/simple"}) == "https://x.invalid/simple"
+
+
+def test_index_url_from_pip_run_from_ensurepips_wheel(monkeypatch):
+    """The kit's tool venv has no pip: pip's default is read from ensurepip's wheel."""
+    from provision import pyprobe
+
+    wheel = pyprobe.pip_wheel()
+    if not wheel:
+        pytest.skip("this interpreter has no ensurepip wheel")
+    monkeypatch.setattr(pyprobe, "pip_command", lambda: [sys.executable, os.path.join(wheel, "pip")])
+    ran = []
+    real_run = subprocess.run
+
+    def run(argv, **kw):
+        ran.append(argv)
+        return real_run(argv, **kw)
+
+    monkeypatch.setattr(doctor.subprocess, "run", run)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # no configured index: pip's own default
+    url = doctor.index_url({}, env={})
+    assert url.startswith(("https://", "http://"))
+    assert ran[-1][-1] == wheel, "pip's default came from the wheel's code"
 
 
 # --- a real TLS server with a CA nobody trusts ---------------------------------------------

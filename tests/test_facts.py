@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 from conftest import FIXTURES, PRESETS
 
-from provision import facts
+from provision import facts, pyprobe
 from provision.errors import ProvisionError
 
 IDENTITY = [
@@ -63,6 +64,21 @@ def test_probe_of_the_running_interpreter():
     assert py is not None
     assert py.version == ".".join(map(str, sys.version_info[:3]))
     assert py.has_ssl and py.has_venv
+    # the same answer in-process (stage 0 and remote use it) and through the probe
+    assert py.pip_wheel == pyprobe.pip_wheel()  # type: ignore[attr-defined]
+
+
+def test_all_candidates_probed_at_once_match_one_by_one():
+    path = tuple(os.environ.get("PATH", "").split(os.pathsep))
+    assert facts.gather_pythons(path) == facts.gather_pythons(path, run=facts._run)
+
+
+def test_prefetched_probes_are_taken_once(monkeypatch):
+    path = tuple(os.environ.get("PATH", "").split(os.pathsep))
+    pyprobe.prefetch(path)
+    early = pyprobe._prefetched
+    assert early is not None and pyprobe.start(path) is early
+    assert pyprobe.start(path) is not early  # a later gather probes again: facts never go stale
 
 
 def test_probe_of_a_broken_interpreter_is_none(tmp_path):

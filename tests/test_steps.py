@@ -171,6 +171,27 @@ def test_venv_first_build_is_built_aside_verified_then_promoted(tmp_path):
     assert argvs[4][2:5] == ("promote", stage, f"{tmp_path}/.venv")
 
 
+WHEEL = "/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl"
+
+
+@pytest.mark.parametrize(
+    ("key", "wheel", "create", "pip"),
+    [
+        # ensurepip's wheel known: no ensurepip install of the old pip; the wheel's pip installs the newest
+        ("debian:12", WHEEL, ("-m", "venv", "--without-pip"), (f"{WHEEL}/pip",)),
+        ("debian:12", None, ("-m", "venv"), ("-m", "pip")),
+        # Windows: the wheel path is not used (zip paths with backslashes), ensurepip as before
+        ("windows:11", "C:\\Python312\\Lib\\ensurepip\\_bundled\\pip-24.0-py3-none-any.whl", ("-m", "venv"), ("-m", "pip")),
+    ],
+)
+def test_venv_pip_from_ensurepips_wheel(tmp_path, key, wheel, create, pip):
+    env = make_env(tmp_path, key, FakeProbe())
+    env = replace(env, python=replace(env.python, pip_wheel=wheel))
+    argvs = [c.argv for c in ProjectVenv().check(env).commands]
+    assert argvs[0][1:-1] == create
+    assert argvs[1][1:1 + len(pip)] == pip and argvs[1][-4:] == ("--upgrade", "pip", "setuptools", "wheel")
+
+
 def test_venv_up_to_date_is_skipped_without_pip(tmp_path):
     env = venv_env(tmp_path, {})
     want = inputs(env)

@@ -87,8 +87,16 @@ def index_url(facts_ca: dict[str, str] | None = None, python: str = sys.executab
         return env["PIP_INDEX_URL"]
     if facts_ca and facts_ca.get("pip:index-url"):
         return facts_ca["pip:index-url"]
-    for code in (None, "from pip._internal.models.index import PyPI; print(PyPI.simple_url)"):
-        argv = [python, "-m", "pip", "config", "get", "global.index-url"] if code is None else [python, "-c", code]
+    wheel = None
+    if python == sys.executable:  # the kit's tool venv has no pip of its own: pip from ensurepip's wheel
+        from ..pyprobe import pip_command
+
+        cmd = pip_command()
+        wheel = os.path.dirname(cmd[1]) if cmd[1:2] and cmd[1] != "-m" else None
+    pip = [python, os.path.join(wheel, "pip")] if wheel else [python, "-m", "pip"]
+    # pip's own default, from its own code (with the wheel, if pip is there, first on sys.path)
+    default = "import sys; sys.path[:0] = sys.argv[1:]; from pip._internal.models.index import PyPI; print(PyPI.simple_url)"
+    for argv in ([*pip, "config", "get", "global.index-url"], [python, "-c", default, *([wheel] if wheel else [])]):
         try:
             res = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.SubprocessError):

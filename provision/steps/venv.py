@@ -115,7 +115,14 @@ class ProjectVenv(Step):
             return Change(reason, cleanup)
         py = venv_python(env, stage)
         cmds: list[Command] = [*cleanup]
-        cmds.append(Command((env.python.path, "-m", "venv", stage), purpose=f"new venv with Python {env.python.version}, built aside"))
+        # ensurepip's install of its bundled pip (seconds, byte-compiling) is redundant when the
+        # next command installs the newest pip anyway: run that pip from ensurepip's wheel instead
+        wheel = None if env.windows else env.python.pip_wheel
+        if wheel:
+            cmds.append(Command((env.python.path, "-m", "venv", "--without-pip", stage),
+                                purpose=f"new venv with Python {env.python.version}, built aside"))
+        else:
+            cmds.append(Command((env.python.path, "-m", "venv", stage), purpose=f"new venv with Python {env.python.version}, built aside"))
         proxy = pip_proxy(env)
         if cfg.ca_bundle or cfg.index_url or proxy:
             conf = [kit, ATOMIC, "pip-conf", stage]
@@ -126,8 +133,9 @@ class ProjectVenv(Step):
             if proxy:
                 conf += ["--proxy", proxy]
             cmds.append(Command(tuple(conf), purpose="the venv's pip.conf (certificate, index, proxy)"))
-        cmds.append(Command((py, "-m", "pip", "install", *PIP_QUIET, "--upgrade", "pip", "setuptools", "wheel"),
-                            purpose="upgrade pip, setuptools and wheel first"))
+        pip = (py, posixpath.join(wheel, "pip")) if wheel else (py, "-m", "pip")
+        cmds.append(Command((*pip, "install", *PIP_QUIET, "--upgrade", "pip", "setuptools", "wheel"),
+                            purpose="newest pip, setuptools and wheel first" + (" (pip run from ensurepip's wheel)" if wheel else "")))
         install: list[str] = []
         for r in cfg.requirements:
             install += ["-r", str(r)]
