@@ -3,6 +3,10 @@
 Order is fixed by dependency: OS-level prerequisites (Command Line Tools, one package
 transaction that also carries the project's native needs), then certificates, then pipx
 and its tools, then the project's venv (which needs the compiler and headers).
+
+pipx with its tools and the project's venv need each other for nothing: they are two
+lanes, which the runner may run at the same time once everything before them is done
+(each lane in its own order). Together they are half of a first run's time.
 """
 
 from __future__ import annotations
@@ -22,10 +26,22 @@ BEFORE_PACKAGES = ("xcode-command-line-tools", "py-launcher", "msvc-build-tools"
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[Step, ...]
+    # chains of step names that may run alongside each other; together they are the last
+    # steps of the plan, each chain in plan order (empty: strictly one step after another)
+    lanes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def names(self) -> list[str]:
         return [s.name for s in self.steps]
+
+    def lane_indexes(self) -> list[list[int]]:
+        """The lanes as indexes into ``steps`` (checked: the plan's tail, in order, each step once)."""
+        index = {s.name: i for i, s in enumerate(self.steps)}
+        lanes = [[index[n] for n in lane] for lane in self.lanes]
+        flat = sorted(i for lane in lanes for i in lane)
+        if lanes and (flat != list(range(len(self.steps) - len(flat), len(self.steps))) or any(lane != sorted(lane) for lane in lanes)):
+            raise ValueError(f"lanes {self.lanes} must be the plan's last steps, each in plan order")
+        return lanes
 
 
 def build(env: StepEnv) -> Plan:
@@ -34,5 +50,6 @@ def build(env: StepEnv) -> Plan:
     steps.append(SystemPackages())
     steps.append(TrustedCA())
     steps += [EXTRA[n] for n in extra if n not in BEFORE_PACKAGES]
-    steps += [PipxInstalled(), PipxOnPath(), PipxTools(), ProjectVenv()]
-    return Plan(tuple(steps))
+    pipx: list[Step] = [PipxInstalled(), PipxOnPath(), PipxTools()]
+    venv = ProjectVenv()
+    return Plan((*steps, *pipx, venv), lanes=(tuple(s.name for s in pipx), (venv.name,)))

@@ -9,12 +9,14 @@ before its first command, so nothing is left half-done.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shlex
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
@@ -70,23 +72,48 @@ class Recap:
 
 
 class RunLog:
-    """The full output of every command, in one file per run (path printed at the end)."""
+    """The full output of every command, in one file per run (path printed at the end).
+
+    Steps running alongside each other each write into a ``section`` of their own, which
+    goes into the file in one piece when the step ends, so their outputs never interleave.
+    """
 
     def __init__(self, path: str | None) -> None:
         self.path = path
         self._f: TextIO | None = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
         if path:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             self._f = open(path, "a", encoding="utf-8", errors="replace")  # noqa: SIM115 - closed in close()
 
     def write(self, text: str) -> None:
-        if self._f:
-            self._f.write(text)
-            self._f.flush()
+        section = getattr(self._local, "section", None)
+        if section is not None:
+            section.write(text)
+        elif self._f:
+            with self._lock:
+                self._f.write(text)
+                self._f.flush()
 
     @property
     def stream(self) -> TextIO | None:
-        return self._f
+        section = getattr(self._local, "section", None)
+        return section if section is not None else self._f
+
+    @contextlib.contextmanager
+    def section(self) -> Iterator[None]:
+        """This thread's writes (and its commands' output) are kept together until the end."""
+        if not self._f:
+            yield
+            return
+        buf = io.StringIO()
+        self._local.section = buf
+        try:
+            yield
+        finally:
+            self._local.section = None
+            self.write(buf.getvalue())
 
     def close(self) -> None:
         if self._f:
@@ -103,45 +130,65 @@ class RunLog:
 
 
 class Progress:
-    """Progress on stderr: a live line with elapsed time on a terminal, plain lines otherwise."""
+    """Progress on stderr: a live line with elapsed time on a terminal, plain lines otherwise.
+
+    Commands of steps that run alongside each other are shown together on the live line.
+    """
+
+    FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
     def __init__(self, stream: TextIO | None = None, quiet: bool = False) -> None:
         self.stream = stream or sys.stderr
         self.quiet = quiet
         self.live = hasattr(self.stream, "isatty") and self.stream.isatty() and not quiet
+        self._lock = threading.Lock()
+        self._active: dict[int, tuple[str, str, float]] = {}
+        self._tokens = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self, title: str, detail: str) -> None:
-        if self.quiet:
-            return
-        if not self.live:
-            self.stream.write(f"  … {title}: {detail}\n")
-            self.stream.flush()
-            return
-        self._stop.clear()
-        started = time.monotonic()
-
-        def spin() -> None:
-            frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-            i = 0
-            while not self._stop.wait(0.2):
-                elapsed = time.monotonic() - started
-                line = f"\r  {frames[i % len(frames)]} {title}: {detail}"[:100] + f"  {elapsed:5.0f}s"
-                self.stream.write(line + "\033[K")
+    def start(self, title: str, detail: str) -> int:
+        with self._lock:
+            self._tokens += 1
+            token = self._tokens
+            if self.quiet:
+                return token
+            if not self.live:
+                self.stream.write(f"  … {title}: {detail}\n")
                 self.stream.flush()
-                i += 1
+                return token
+            self._active[token] = (title, detail, time.monotonic())
+            if self._thread is None:
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._spin, daemon=True)
+                self._thread.start()
+        return token
 
-        self._thread = threading.Thread(target=spin, daemon=True)
-        self._thread.start()
+    def _spin(self) -> None:
+        i = 0
+        while not self._stop.wait(0.2):
+            with self._lock:
+                items = list(self._active.values())
+                if not items:
+                    continue
+                text = f"{items[0][0]}: {items[0][1]}" if len(items) == 1 else " · ".join(t for t, _, _ in items)
+                elapsed = time.monotonic() - min(started for _, _, started in items)
+                self.stream.write(f"\r  {self.FRAMES[i % len(self.FRAMES)]} {text}"[:100] + f"  {elapsed:5.0f}s\033[K")
+                self.stream.flush()
+            i += 1
 
-    def stop(self) -> None:
-        if self._thread:
+    def stop(self, token: int) -> None:
+        with self._lock:
+            if self._active.pop(token, None) is not None and not self._active:
+                self.stream.write("\r\033[K")
+                self.stream.flush()
+
+    def close(self) -> None:
+        """End the live line's thread (a run's last command has finished)."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
             self._stop.set()
-            self._thread.join()
-            self._thread = None
-            self.stream.write("\r\033[K")
-            self.stream.flush()
+            thread.join()
 
 
 def summarize_failure(output: str, command: Command) -> str:
@@ -152,6 +199,18 @@ def summarize_failure(output: str, command: Command) -> str:
     picked = [ln for ln in lines if any(k in ln for k in keys)]
     tail = picked[-6:] if picked else lines[-6:]
     return "\n".join(tail) if tail else f"{command.argv[0]} exited with an error and printed nothing"
+
+
+Preflight = tuple[Step, "str | None", "Change | None", "str | None"]  # step, skip reason, change, error
+
+
+@dataclass
+class _Chain:
+    """Where a run of steps one after another stands: the env, whether it is stale, whether one failed."""
+
+    env: StepEnv
+    stale: bool = False
+    failed: bool = False
 
 
 class Runner:
@@ -168,8 +227,11 @@ class Runner:
         log: RunLog,
         progress: Progress,
         confirm_only: bool = False,
+        overlap: bool = True,
     ) -> None:
         self.ctx = ctx
+        self.overlap = overlap  # the plan's lanes may run at the same time
+        self._report_lock = threading.Lock()
         self.confirm_only = confirm_only  # raise NotConverged instead of changing anything
         self.dry_run = dry_run
         self.is_root = is_root
@@ -217,7 +279,7 @@ class Runner:
         argv = self.argv(command)
         shown = " ".join(argv) if len(" ".join(argv)) < 200 else " ".join(argv)[:197] + "..."
         self.log.write(f"\n$ {' '.join(argv)}\n")
-        self.progress.start(step.title, command.purpose or shown)
+        token = self.progress.start(step.title, command.purpose or shown)
         try:
             result = self.ctx.run(  # type: ignore[attr-defined]
                 shlex.join(argv),
@@ -231,7 +293,7 @@ class Runner:
                 timeout=command.timeout,
             )
         finally:
-            self.progress.stop()
+            self.progress.stop(token)
         output = (result.stdout or "") + (result.stderr or "")
         self.log.write(f"[exit {result.exited}]\n")
         if self.interrupted:
@@ -246,12 +308,12 @@ class Runner:
         try:
             return self._run(plan, env, refresh, report)
         finally:
+            self.progress.close()
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
 
     def _run(self, plan: Plan, env: StepEnv, refresh: Callable[[], StepEnv], report: Callable[[StepResult], None]) -> Recap:
-        results: list[StepResult] = []
-        preflight: list[tuple[Step, str | None, Change | None, str | None]] = []
+        preflight: list[Preflight] = []
         for step in plan.steps:
             try:
                 skip = step.skip_reason(env)
@@ -261,33 +323,78 @@ class Runner:
         if self.confirm_only and any(e or (c is not None and c.commands) for _, _, c, e in preflight):
             raise NotConverged
         self.check_privileges([(s, c) for s, _, c, _ in preflight if c is not None])
-        stale = False
-        failed = False
-        for step, skip, change, error in preflight:
-            started = time.monotonic()
-            if failed:
-                res = StepResult(step.name, step.title, "skipped", "not run: an earlier step failed")
-            elif error:
-                res = StepResult(step.name, step.title, "failed", error, error=error)
+        lanes = plan.lane_indexes()
+        first_lane = min((i for lane in lanes for i in lane), default=len(preflight))
+        results: dict[int, StepResult] = {}
+        chain = _Chain(env)
+        for i in range(first_lane):
+            results[i] = self._step(preflight[i], chain, refresh, report)
+        if self._overlap(lanes, preflight, chain):
+            self._run_lanes(lanes, preflight, chain, refresh, report, results)
+        else:
+            for i in range(first_lane, len(preflight)):
+                results[i] = self._step(preflight[i], chain, refresh, report)
+        return Recap([results[i] for i in sorted(results)], self.dry_run)
+
+    def _step(self, item: Preflight, chain: _Chain, refresh: Callable[[], StepEnv], report: Callable[[StepResult], None]) -> StepResult:
+        """One step: skip, fail, confirm or apply it, as its pre-flight check and the chain say."""
+        step, skip, change, error = item
+        started = time.monotonic()
+        if chain.failed:
+            res = StepResult(step.name, step.title, "skipped", "not run: an earlier step failed")
+        elif error:
+            res = StepResult(step.name, step.title, "failed", error, error=error)
+        else:
+            if chain.stale:
+                chain.env = refresh()
+                skip = step.skip_reason(chain.env)
+                change = None if skip else step.check(chain.env)
+            if skip:
+                res = StepResult(step.name, step.title, "skipped", skip)
+            elif change is None or not change.commands:
+                res = StepResult(step.name, step.title, "ok", change.reason if change else "")
+            elif self.dry_run:
+                res = StepResult(step.name, step.title, "changed", change.reason, list(change.commands))
             else:
-                if stale:
-                    env = refresh()
-                    skip = step.skip_reason(env)
-                    change = None if skip else step.check(env)
-                if skip:
-                    res = StepResult(step.name, step.title, "skipped", skip)
-                elif change is None or not change.commands:
-                    res = StepResult(step.name, step.title, "ok", change.reason if change else "")
-                elif self.dry_run:
-                    res = StepResult(step.name, step.title, "changed", change.reason, list(change.commands))
-                else:
-                    res, fresh = self.apply(step, change, refresh)
-                    env, stale = (fresh, False) if fresh is not None else (env, True)
-            res.duration = time.monotonic() - started
-            failed = failed or res.status == "failed"
-            results.append(res)
+                res, fresh = self.apply(step, change, refresh)
+                chain.env, chain.stale = (fresh, False) if fresh is not None else (chain.env, True)
+        res.duration = time.monotonic() - started
+        chain.failed = chain.failed or res.status == "failed"
+        with self._report_lock:
             report(res)
-        return Recap(results, self.dry_run)
+        return res
+
+    def _overlap(self, lanes: list[list[int]], preflight: list[Preflight], chain: _Chain) -> bool:
+        """Lanes run at once when applying for real, after a clean start, with no sudo prompt to share."""
+        if len(lanes) < 2 or self.dry_run or chain.failed or not self.overlap:
+            return False
+        sudo = any(c.sudo for lane in lanes for i in lane if (ch := preflight[i][2]) is not None for c in ch.commands)
+        return self.is_root or not sudo
+
+    def _run_lanes(self, lanes: list[list[int]], preflight: list[Preflight], chain: _Chain,
+                   refresh: Callable[[], StepEnv], report: Callable[[StepResult], None], results: dict[int, StepResult]) -> None:
+        """Each lane in a thread of its own; Ctrl-C lets each finish its current command, then stops."""
+        from concurrent.futures import ThreadPoolExecutor, wait
+
+        def run_lane(lane: list[int], own: _Chain) -> None:
+            for i in lane:
+                with self.log.section():
+                    results[i] = self._step(preflight[i], own, refresh, report)
+
+        interrupted = False
+        with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="provision-lane") as pool:
+            futures = [pool.submit(run_lane, lane, _Chain(chain.env, chain.stale)) for lane in lanes]
+            while True:
+                try:
+                    wait(futures)
+                    break
+                except KeyboardInterrupt:  # raised here by _on_interrupt; the lanes see self.interrupted
+                    interrupted = True
+        errors = [e for e in (f.exception() for f in futures) if e is not None]
+        if interrupted or any(isinstance(e, KeyboardInterrupt) for e in errors):
+            raise KeyboardInterrupt
+        if errors:
+            raise errors[0]
 
     def apply(self, step: Step, change: Change, refresh: Callable[[], StepEnv]) -> tuple[StepResult, StepEnv | None]:
         """Run the step's commands, then re-probe: the step must now have nothing to do."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shlex
+import threading
 from dataclasses import dataclass
 
 import pytest
@@ -127,3 +128,122 @@ def test_ctrl_c_stops_after_the_current_command():
     with pytest.raises(KeyboardInterrupt):
         run(r, [Toggle(state), Toggle(state, key="other")], state)
     assert "other" not in state
+
+
+# --- lanes: steps that need nothing of each other run at the same time --------------------------------------------
+
+
+@dataclass
+class Named(Toggle):
+    """A Toggle with a name of its own (lanes are named by step)."""
+
+    label: str = "x"
+
+    @property
+    def name(self):  # type: ignore[override]
+        return self.label
+
+    @property
+    def title(self):  # type: ignore[override]
+        return self.label.upper()
+
+
+def lanes_plan(state, *, sudo=False):
+    steps = [Named(state, key="base", label="base"), Named(state, key="a", label="a"), Named(state, key="b1", label="b1", sudo=sudo),
+             Named(state, key="b2", label="b2")]
+    return Plan(tuple(steps), lanes=(("a",), ("b1", "b2")))
+
+
+def lanes_ctx(state, on_run):
+    """Runs ``touch KEY`` by setting state[KEY], after on_run(key) (where a test makes threads meet)."""
+    ctx = MockContext(run=Result(exited=0))
+    threads: dict[str, str] = {}
+
+    def side_effect(cmd, **kw):
+        key = shlex.split(cmd)[-1]
+        threads[key] = threading.current_thread().name
+        on_run(key)
+        state[key] = True
+        return Result(exited=0)
+
+    ctx.run.side_effect = side_effect  # type: ignore[attr-defined]
+    return ctx, threads
+
+
+def test_lanes_run_at_the_same_time():
+    state: dict = {}
+    meet = threading.Barrier(2, timeout=10)  # a and b1 must be running at once, or this breaks
+    ctx, threads = lanes_ctx(state, lambda key: meet.wait() if key in ("a", "b1") else None)
+    recap = runner(ctx).run(lanes_plan(state), None, lambda: None, lambda res: None)
+    assert [res.name for res in recap.results] == ["base", "a", "b1", "b2"], "the recap keeps plan order"
+    assert recap.line() == "recap: ok=0 changed=4 failed=0 skipped=0"
+    assert threads["a"] != threads["b1"] and threads["b1"] == threads["b2"]
+
+
+def test_a_failed_lane_does_not_stop_the_other():
+    state: dict = {}
+    ctx = MockContext(run=Result(exited=0))
+
+    def side_effect(cmd, **kw):
+        key = shlex.split(cmd)[-1]
+        if key == "b1":
+            return Result(stdout="ERROR: no such thing\n", exited=1)
+        state[key] = True
+        return Result(exited=0)
+
+    ctx.run.side_effect = side_effect  # type: ignore[attr-defined]
+    recap = runner(ctx).run(lanes_plan(state), None, lambda: None, lambda res: None)
+    assert {res.name: res.status for res in recap.results} == {"base": "changed", "a": "changed", "b1": "failed", "b2": "skipped"}
+
+
+@pytest.mark.parametrize(
+    ("kw", "together"),
+    [
+        ({}, True),
+        ({"is_root": False, "sudo": "password", "interactive": True}, False),  # one sudo prompt at a time
+        ({"dry_run": True}, False),
+    ],
+)
+def test_when_lanes_overlap(kw, together):
+    state: dict = {}
+    ctx, threads = lanes_ctx(state, lambda key: None)
+    r = runner(ctx, **kw)
+    recap = r.run(lanes_plan(state, sudo=True), None, lambda: None, lambda res: None)
+    assert [res.name for res in recap.results] == ["base", "a", "b1", "b2"]
+    if kw.get("dry_run"):
+        assert not threads
+    else:
+        assert (len(set(threads.values())) > 1) is together
+
+
+def test_ctrl_c_stops_each_lane_after_its_current_command():
+    state: dict = {}
+    both_running, both_told = threading.Barrier(2, timeout=10), threading.Barrier(2, timeout=10)
+    r = runner(MockContext(run=Result(exited=0)))
+
+    def on_run(key):
+        if key in ("a", "b1"):
+            both_running.wait()  # both lanes are in a command
+            if key == "a":
+                r.interrupted = True  # Ctrl-C (what _on_interrupt records); invoke lets commands finish
+            both_told.wait()
+
+    ctx, _ = lanes_ctx(state, on_run)
+    r.ctx = ctx
+    with pytest.raises(KeyboardInterrupt):
+        r.run(lanes_plan(state), None, lambda: None, lambda res: None)
+    assert "b2" not in state, "no lane starts another command after Ctrl-C"
+
+
+def test_lane_logs_do_not_interleave(tmp_path):
+    state: dict = {}
+    meet = threading.Barrier(2, timeout=10)
+    ctx, _ = lanes_ctx(state, lambda key: meet.wait() if key in ("a", "b1") else None)
+    log = RunLog(str(tmp_path / "run.log"))
+    r = Runner(ctx, dry_run=False, is_root=True, sudo="root", interactive=False, log=log, progress=Progress(io.StringIO(), quiet=True))
+    r.run(lanes_plan(state), None, lambda: None, lambda res: None)
+    log.close()
+    text = (tmp_path / "run.log").read_text()
+    for key in ("a", "b1", "b2"):
+        head = text.index(f"=== {key.upper()}:")
+        assert text.index(f"$ touch {key}", head) < text.find("===", head + 1) or text.find("===", head + 1) == -1
