@@ -3,7 +3,8 @@
 It wraps an invoke ``Context`` (or a Fabric ``Connection``, which is one). Probes always
 really run; changes run only when applying. Before anything changes, every step is
 checked once (pre-flight): a plan that needs root where root cannot be had fails
-before its first command, so nothing is left half-done.
+before its first command, so nothing is left half-done. The plan's lanes (steps that
+need nothing of each other) run at the same time, each in its own thread.
 """
 
 from __future__ import annotations
