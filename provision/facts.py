@@ -313,6 +313,13 @@ def pip_config_values(env: Mapping[str, str], home: str) -> dict[str, str]:
 
 
 def _login_name() -> str:
+    """The user's name from the password database (USER/LOGNAME were asked first)."""
+    try:
+        import pwd  # a built-in module: cheaper than getpass, which asks it the same
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, AttributeError):
+        pass
     try:
         import getpass
 

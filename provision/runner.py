@@ -369,6 +369,9 @@ class Runner:
         """Lanes run at once when applying for real, after a clean start, with no sudo prompt to share."""
         if len(lanes) < 2 or self.dry_run or chain.failed or not self.overlap:
             return False
+        busy = [lane for lane in lanes if any((ch := preflight[i][2]) is not None and ch.commands for i in lane)]
+        if len(busy) < 2 and not chain.stale:
+            return False  # at most one lane has work (a no-op run: none): threads would only cost
         sudo = any(c.sudo for lane in lanes for i in lane if (ch := preflight[i][2]) is not None for c in ch.commands)
         return self.is_root or not sudo
 
