@@ -295,10 +295,12 @@ def pip_config_values(env: Mapping[str, str], home: str) -> dict[str, str]:
     files += [os.path.join(home, ".pip", "pip.conf"), os.path.join(xdg, "pip", "pip.conf")]
     if env.get("PIP_CONFIG_FILE"):
         files.append(env["PIP_CONFIG_FILE"])
-    out: dict[str, str] = {}
     files = [f for f in files if os.path.isfile(f)]
-    if files:
-        import configparser
+    if not files:
+        return {}
+    import configparser  # only when there is a file to read: most machines have none
+
+    out: dict[str, str] = {}
     for f in files:
         cp = configparser.RawConfigParser()
         try:

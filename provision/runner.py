@@ -228,10 +228,8 @@ class Runner:
         log: RunLog,
         progress: Progress,
         confirm_only: bool = False,
-        overlap: bool = True,
     ) -> None:
         self.ctx = ctx
-        self.overlap = overlap  # the plan's lanes may run at the same time
         self._report_lock = threading.Lock()
         self.confirm_only = confirm_only  # raise NotConverged instead of changing anything
         self.dry_run = dry_run
@@ -367,13 +365,12 @@ class Runner:
 
     def _overlap(self, lanes: list[list[int]], preflight: list[Preflight], chain: _Chain) -> bool:
         """Lanes run at once when applying for real, after a clean start, with no sudo prompt to share."""
-        if len(lanes) < 2 or self.dry_run or chain.failed or not self.overlap:
+        if len(lanes) < 2 or self.dry_run or chain.failed:
             return False
-        busy = [lane for lane in lanes if any((ch := preflight[i][2]) is not None and ch.commands for i in lane)]
-        if len(busy) < 2 and not chain.stale:
+        planned = [[c for i in lane if (ch := preflight[i][2]) is not None for c in ch.commands] for lane in lanes]
+        if sum(1 for commands in planned if commands) < 2 and not chain.stale:
             return False  # at most one lane has work (a no-op run: none): threads would only cost
-        sudo = any(c.sudo for lane in lanes for i in lane if (ch := preflight[i][2]) is not None for c in ch.commands)
-        return self.is_root or not sudo
+        return self.is_root or not any(c.sudo for commands in planned for c in commands)
 
     def _run_lanes(self, lanes: list[list[int]], preflight: list[Preflight], chain: _Chain,
                    refresh: Callable[[], StepEnv], report: Callable[[StepResult], None], results: dict[int, StepResult]) -> None:
