@@ -21,7 +21,7 @@ import sys
 if __name__ == "__main__":  # run as a file: import the package from the repository, not this folder
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from provision.paths import REPO  # noqa: E402 - after the path fix above
 
 # the bootstrap task's options (tasks.py) that a no-op run can take: name -> keyword, kind
 VALUED = {"--ca-bundle": "ca_bundle", "--project": "project", "--profile": "profile", "--python": "python",
@@ -59,14 +59,14 @@ def hand_over(argv: list[str]) -> None:
     """Replace this process with the invoke task (never returns)."""
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "invoke", "--search-root", REPO, *argv])
+    os.execv(sys.executable, [sys.executable, "-m", "invoke", "--search-root", str(REPO), *argv])
 
 
 def main(argv: list[str]) -> int:
     options = parse(argv)
     if options is None:
         hand_over(argv)
-    from provision import pyprobe
+    from provision.machine import pyprobe
 
     # the interpreter probes run on another core while the rest of the kit is imported
     pyprobe.prefetch(os.environ.get("PATH", os.defpath).split(os.pathsep))
@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
     import io
 
     from provision.errors import ProvisionError
-    from provision.runner import NotConverged
+    from provision.run.runner import NotConverged
     from provision.session import bootstrap
 
     out, err = io.StringIO(), io.StringIO()

@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from .errors import ConfigError, ProvisionError
+from .paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO / "requirements-remote.txt"
 
 #: Never pushed: VCS data, local venvs, caches, Vagrant state.
@@ -512,7 +512,7 @@ def ensure_fabric(ca_bundle: str | None = None, out: TextIO | None = None) -> No
         raise ProvisionError("Fabric is not installed and this interpreter is not the kit's tool venv (PEP 668: nothing goes into the system Python).",
                              "Run it through stage 0: ./bootstrap remote ...")
     print(f"provision: installing Fabric for remote runs into the kit's tool venv ({REQUIREMENTS.name}), once", file=out, flush=True)
-    from .pyprobe import pip_command
+    from .machine.pyprobe import pip_command
 
     # stage 0 builds the tool venv without pip of its own: pip then runs from ensurepip's wheel
     argv = [*(pip_command() or [sys.executable, "-m", "pip"]), "install", "--disable-pip-version-check", "--no-input", "--quiet",

@@ -10,23 +10,24 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
 import platformdirs
 
-from . import config as config_mod
-from . import facts as facts_mod
-from . import interpreter, plan, presets, profiles, report
+from . import plan
 from .certs import pem_certificates
 from .errors import ProvisionError
-from .facts import Facts
-from .lock import Busy, exclusive
-from .probe import FreshProbe, LocalProbe, Probe
-from .runner import NotConverged, Progress, RunLog, Runner
+from .machine import facts as facts_mod
+from .machine.facts import Facts
+from .machine.probe import FreshProbe, LocalProbe, Probe
+from .paths import default_project
+from .platforms import presets, profiles
+from .project import config as config_mod
+from .project import interpreter
+from .run import report
+from .run.lock import Busy, exclusive
+from .run.runner import NotConverged, Progress, RunLog, Runner
 from .steps import Options, StepEnv
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -55,7 +56,7 @@ def prepare(
     """Everything before the first command: all validation happens here."""
     facts = machine_facts(platform)
     resolution = profiles.resolve(facts, forced=profile)
-    cfg = config_mod.load(project or REPO, ca_bundle=ca_bundle)
+    cfg = config_mod.load(project or default_project(), ca_bundle=ca_bundle)
     if cfg.ca_bundle:
         origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {cfg.source}"
         pem_certificates(cfg.ca_bundle, origin=origin)

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from .errors import ProvisionError
+from .paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 MACHINES_FILE = REPO / "vagrant" / "machines.json"
 
 # Checks run inside the box after the second bootstrap, each an argv in the repository.

@@ -9,5 +9,5 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-PRESETS = REPO / "provision" / "presets"
+PRESETS = REPO / "provision" / "platforms" / "presets"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

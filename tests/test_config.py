@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provision import config
 from provision.errors import ConfigError
+from provision.project import config
 
 
 def write(tmp_path, body: str, *, own: bool = False):

@@ -14,10 +14,10 @@ from dataclasses import replace
 
 import pytest
 
-from provision import presets, profiles
 from provision.diagnose import doctor, tls
 from provision.diagnose.fixes import Machine
-from provision.facts import PythonInstall, Tool
+from provision.machine.facts import PythonInstall, Tool
+from provision.platforms import presets, profiles
 
 PY = PythonInstall(path="/usr/bin/python3", version="3.11.2", os_managed=True, has_venv=True, has_ensurepip=True, has_pip=True, has_ssl=True,
                    openssl="OpenSSL 3.0.11", cafile="/usr/lib/ssl/cert.pem", cafile_exists=True, headers="/usr/include/python3.11/Python.h",
@@ -140,7 +140,7 @@ def test_index_url_comes_from_pip_at_run_time():
 
 def test_index_url_from_pip_run_from_ensurepips_wheel(monkeypatch):
     """The kit's tool venv has no pip: pip's default is read from ensurepip's wheel."""
-    from provision import pyprobe
+    from provision.machine import pyprobe
 
     wheel = pyprobe.pip_wheel()
     if not wheel:

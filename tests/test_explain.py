@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from invoke import Exit, MockContext
 
-from provision import presets, profiles
 from provision.diagnose import conflicts
 from provision.diagnose.explain import explain, text_report
 from provision.diagnose.fixes import Machine
+from provision.platforms import presets, profiles
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -183,7 +183,7 @@ def test_unknown_output_is_said_plainly_with_the_lines_considered():
 
 
 def test_explain_task_exit_codes_and_json(tmp_path, capsys):
-    from provision.cli_diagnose import explain as task
+    from provision.cli.diagnose import explain as task
 
     unknown = tmp_path / "odd.log"
     unknown.write_text("all is fine, just odd\n")
@@ -202,7 +202,7 @@ def test_explain_task_exit_codes_and_json(tmp_path, capsys):
 
 
 def test_explain_reads_stdin(monkeypatch, capsys):
-    from provision.cli_diagnose import explain as task
+    from provision.cli.diagnose import explain as task
 
     e = next(e for e in ENTRIES if e["category"] == "externally-managed")
     monkeypatch.setattr(sys, "stdin", io.StringIO(_text(e)))

@@ -10,8 +10,8 @@ import sys
 import pytest
 from conftest import FIXTURES, PRESETS
 
-from provision import facts, pyprobe
 from provision.errors import ProvisionError
+from provision.machine import facts, pyprobe
 
 IDENTITY = [
     # tree, id, version, codename, ID_LIKE

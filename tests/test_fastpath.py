@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 
 from provision import fastpath, session
-from provision.lock import exclusive
-from provision.probe import ProbeResult
-from provision.runner import NotConverged
+from provision.machine.probe import ProbeResult
+from provision.run.lock import exclusive
+from provision.run.runner import NotConverged
 from tests.test_platform_plans import everything_present
 
 CA = "/etc/corp.pem"
@@ -54,7 +54,7 @@ def test_hands_anything_else_to_invoke(monkeypatch):
     monkeypatch.setattr(os, "execv", execv)
     with pytest.raises(SystemExit):
         fastpath.main(["bootstrap", "--dry-run"])
-    assert called and called[0][1:] == ["-m", "invoke", "--search-root", fastpath.REPO, "bootstrap", "--dry-run"]
+    assert called and called[0][1:] == ["-m", "invoke", "--search-root", str(fastpath.REPO), "bootstrap", "--dry-run"]
 
 
 @pytest.fixture()

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from invoke import MockContext, Result
 
-from provision import config as config_mod
-from provision import presets, profiles
-from provision.diagnose import install as inst
+from provision import install as inst
 from provision.diagnose.fixes import Machine
 from provision.errors import ProvisionError
-from provision.probe import FakeProbe, ProbeResult
+from provision.machine.probe import FakeProbe, ProbeResult
+from provision.platforms import presets, profiles
+from provision.project import config as config_mod
 from provision.steps import Options, StepEnv
 
 PIPLOGS = Path(__file__).resolve().parent / "fixtures" / "piplogs"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provision.pkgmgr import adapter
-from provision.probe import FakeProbe, ProbeResult
+from provision.machine.probe import FakeProbe, ProbeResult
+from provision.platforms.pkgmgr import adapter
 
 PKGS = ["gcc", "make", "libpq-dev"]
 

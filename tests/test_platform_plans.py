@@ -14,7 +14,8 @@ import pytest
 
 from provision import session
 from provision.atomic import STAMP
-from provision.probe import FakeProbe, ProbeResult
+from provision.machine.probe import FakeProbe, ProbeResult
+from provision.paths import PACKAGE
 from provision.steps.venv import digest, inputs
 
 KIT = sys.executable
@@ -31,7 +32,7 @@ def pipx_self(python: str, home: str = "/home/dev") -> list[tuple[str, ...]]:
         (python, "-m", "venv", "--clear", tmp),
         (f"{tmp}/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "pipx"),
         (f"{tmp}/bin/python", "-m", "pipx", "install", "pipx"),
-        (KIT, session.REPO.joinpath("provision", "atomic.py").as_posix(), "discard", tmp),
+        (KIT, PACKAGE.parent.joinpath("provision", "atomic.py").as_posix(), "discard", tmp),
     ]
 
 
@@ -65,7 +66,7 @@ FIRST_RUN = {
          "C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap"),
         ("C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap\\Scripts\\python.exe", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "pipx"),
         ("C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap\\Scripts\\python.exe", "-m", "pipx", "install", "pipx"),
-        (KIT, session.REPO.joinpath("provision", "atomic.py").as_posix(), "discard", "C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap"),
+        (KIT, PACKAGE.parent.joinpath("provision", "atomic.py").as_posix(), "discard", "C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap"),
     ],
 }
 PLATFORM_STEPS = ("xcode-command-line-tools", "py-launcher", "msvc-build-tools", "system-packages", "python-org-certificates", "pipx")

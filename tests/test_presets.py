@@ -2,8 +2,8 @@
 
 import pytest
 
-from provision import presets
 from provision.errors import PlatformError
+from provision.platforms import presets
 
 REQUIRED = ["debian:11", "debian:12", "debian:13", "ubuntu:22.04", "ubuntu:24.04", "fedora:40", "rocky:9",
             "opensuse-leap:15.6", "arch", "alpine:3.20", "macos:14", "windows:11", "linuxmint:22"]

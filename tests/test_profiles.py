@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from provision import presets, profiles
 from provision.errors import ConfigError, PlatformError
+from provision.platforms import presets, profiles
 
 RESOLUTION = [
     # preset, profile, via
@@ -53,7 +53,7 @@ def test_resolution(key, profile, via):
 def test_unknown_distro_is_a_clear_error():
     from conftest import FIXTURES
 
-    from provision.facts import Facts, read_identity
+    from provision.machine.facts import Facts, read_identity
 
     ident = read_identity(FIXTURES / "os-release" / "unknown-distro", system="Linux")
     f = Facts("Linux", ident.distro_id, ident.distro_version, ident.distro_codename, ident.distro_name, ident.id_like, "x86_64")

@@ -13,7 +13,7 @@ from invoke import MockContext, Result
 from provision.command import Command
 from provision.errors import ProvisionError
 from provision.plan import Plan
-from provision.runner import Progress, RunLog, Runner
+from provision.run.runner import Progress, RunLog, Runner
 from provision.steps import Change, Step
 
 

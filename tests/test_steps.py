@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from provision import config, interpreter, presets, profiles
 from provision.atomic import STAMP
-from provision.probe import FakeProbe, FreshProbe, ProbeResult
+from provision.machine.probe import FakeProbe, FreshProbe, ProbeResult
+from provision.platforms import presets, profiles
+from provision.project import config, interpreter
 from provision.steps import Options, StepEnv
 from provision.steps.packages import SystemPackages
 from provision.steps.pipx import PipxOnPath, PipxTools

@@ -382,9 +382,9 @@ def test_vm_test_runs_bootstrap_twice_and_checks(monkeypatch: pytest.MonkeyPatch
 def test_cli_vm_is_a_collection_of_thin_tasks() -> None:
     from invoke import Collection
 
-    import provision.cli_vm
+    import provision.cli.vm
 
-    ns = Collection.from_module(provision.cli_vm)
+    ns = Collection.from_module(provision.cli.vm)
     assert {"up", "test", "destroy", "status"} <= set(ns.task_names)
-    src = Path(provision.cli_vm.__file__).read_text()
+    src = Path(provision.cli.vm.__file__).read_text()
     assert "ctx.run" not in src and "c.run" not in src  # the work is in provision/vm.py

@@ -1,6 +1,6 @@
 """``./bootstrap doctor``: every failure class that is visible without running pip.
 
-Checks read the facts (``provision.facts``) and, for the network, call injectable
+Checks read the facts (``provision.machine.facts``) and, for the network, call injectable
 functions (``Network``) so tests can play any situation. Severities: ``error`` and
 ``warning`` make the exit code 1; ``info`` (e.g. the EXTERNALLY-MANAGED marker, which is
 intended) and ``ok`` (a passed check, shown in text mode) do not.
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ..facts import PythonInstall
+from ..machine.facts import PythonInstall
 from . import Finding
 from . import tls as tls_mod
 from .fixes import Machine, render
@@ -89,7 +89,7 @@ def index_url(facts_ca: dict[str, str] | None = None, python: str = sys.executab
         return facts_ca["pip:index-url"]
     wheel = None
     if python == sys.executable:  # the kit's tool venv has no pip of its own: pip from ensurepip's wheel
-        from ..pyprobe import pip_command
+        from ..machine.pyprobe import pip_command
 
         cmd = pip_command()
         wheel = os.path.dirname(cmd[1]) if cmd[1:2] and cmd[1] != "-m" else None

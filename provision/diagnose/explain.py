@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import facts as facts_mod
-from .. import presets, profiles
 from ..errors import PlatformError
+from ..machine import facts as facts_mod
+from ..platforms import presets, profiles
 from . import Finding
 from .fixes import Machine, render
 from .rules import considered, scan

@@ -13,8 +13,8 @@ import shlex
 from dataclasses import dataclass
 
 from ..errors import ProvisionError
-from ..facts import Facts
-from ..profiles import Profile
+from ..machine.facts import Facts
+from ..platforms.profiles import Profile
 from . import Finding, conflicts
 from .rules import Hit
 

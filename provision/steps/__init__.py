@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import ClassVar
 
 from ..command import Command
-from ..config import ProjectConfig
-from ..facts import Facts, PythonInstall
-from ..probe import Probe
-from ..profiles import Profile
+from ..machine.facts import Facts, PythonInstall
+from ..machine.probe import Probe
+from ..paths import PACKAGE
+from ..platforms.profiles import Profile
+from ..project.config import ProjectConfig
 
 # the kit's file operations, run as a script by the kit's own interpreter (works from any cwd)
-ATOMIC = str(Path(__file__).resolve().parent.parent / "atomic.py")
+ATOMIC = str(PACKAGE / "atomic.py")
 
 
 @dataclass(frozen=True)

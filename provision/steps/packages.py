@@ -6,7 +6,7 @@ import os
 from dataclasses import replace
 
 from ..command import Command
-from ..pkgmgr import adapter
+from ..platforms.pkgmgr import adapter
 from . import Change, Step, StepEnv
 
 

@@ -12,7 +12,7 @@ import os
 import posixpath
 
 from ..command import Command
-from ..config import PIPX_SPEC, pipx_package_name
+from ..project.config import PIPX_SPEC, pipx_package_name
 from ..pyversion import SpecifierSet
 from . import ATOMIC, Change, Step, StepEnv
 

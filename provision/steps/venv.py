@@ -14,10 +14,11 @@ from pathlib import Path
 
 from ..atomic import STAMP
 from ..command import Command
+from ..paths import PACKAGE
 from . import ATOMIC, Change, Step, StepEnv
 
 RECIPE = 1  # bump when the way venvs are built changes
-CHECKS = Path(__file__).resolve().parent.parent / "checks"
+CHECKS = PACKAGE / "checks"
 PIP_QUIET = ("--disable-pip-version-check", "--no-input", "--progress-bar", "off")
 
 

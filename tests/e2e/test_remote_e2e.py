@@ -159,7 +159,7 @@ def ssh_hosts(addresses: Sequence[str], workdir: Path) -> Iterator[tuple[list[Ss
 
 
 def remote_registered() -> bool:
-    return "from provision.cli_remote import remote" in (REPO / "tasks.py").read_text(encoding="utf-8")
+    return "from provision.cli.remote import remote" in (REPO / "tasks.py").read_text(encoding="utf-8")
 
 
 def run_remote(args: Sequence[str], timeout: float = 3600) -> tuple[subprocess.CompletedProcess[str], float]:
@@ -171,7 +171,7 @@ def run_remote(args: Sequence[str], timeout: float = 3600) -> tuple[subprocess.C
         tools = REPO / ".tools" / "bin" / "python"
         if not tools.exists():
             subprocess.run([str(REPO / "bootstrap"), "--version"], check=True, capture_output=True, env=env)
-        program = ("import sys; from invoke import Collection, Program; from provision.cli_remote import remote; "
+        program = ("import sys; from invoke import Collection, Program; from provision.cli.remote import remote; "
                    "Program(namespace=Collection(remote), name='provision').run(['provision', 'remote', *sys.argv[1:]])")
         argv = [str(tools), "-c", program, *args]
         env["PYTHONPATH"] = str(REPO)

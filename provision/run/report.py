@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from .facts import Facts
+from ..machine.facts import Facts
 from .runner import Recap, StepResult
 
 MARK = {"ok": "ok", "changed": "changed", "failed": "FAILED", "skipped": "skipped"}

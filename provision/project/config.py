@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import toml
-from .errors import ConfigError
-from .pyversion import SpecifierSet
+from .. import toml
+from ..errors import ConfigError
+from ..pyversion import SpecifierSet
 
 KEYS = ("python", "venv", "requirements", "extras", "pipx", "needs", "ca-bundle", "index-url", "proxy")
 NEED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")

@@ -20,8 +20,8 @@ from typing import Callable
 
 import distro
 
+from ..errors import ProvisionError
 from . import pyprobe
-from .errors import ProvisionError
 from .pyprobe import PYTHON_PROBE, candidate_pythons
 
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")

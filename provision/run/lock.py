@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import TextIO
 
-from .errors import ProvisionError
+from ..errors import ProvisionError
 
 try:
     import fcntl

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from invoke import Exit
 
-from .errors import ProvisionError
+from ..errors import ProvisionError
 
 BAD_INPUT = 2
 INTERRUPTED = 130

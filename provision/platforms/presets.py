@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import toml
-from .errors import PlatformError
-from .facts import Facts, PythonInstall, Tool, read_identity
+from .. import toml
+from ..errors import PlatformError
+from ..machine.facts import Facts, PythonInstall, Tool, read_identity
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .command import Command
-from .probe import Probe
+from ..command import Command
+from ..machine.probe import Probe
 
 DAY = 24 * 3600
 

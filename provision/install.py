@@ -24,22 +24,20 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 import platformdirs
 
-from .. import config as config_mod
-from ..errors import ProvisionError
-from ..plan import Plan
-from ..runner import Progress, RunLog, Runner
-from ..steps import StepEnv
-from ..steps.packages import SystemPackages
-from . import Finding
-from .explain import Explanation, explain, machine, text_report
-from .fixes import Machine
-
-REPO = Path(__file__).resolve().parents[2]
+from .diagnose import Finding
+from .diagnose.explain import Explanation, explain, machine, text_report
+from .diagnose.fixes import Machine
+from .errors import ProvisionError
+from .paths import default_project
+from .plan import Plan
+from .project import config as config_mod
+from .run.runner import Progress, RunLog, Runner
+from .steps import StepEnv
+from .steps.packages import SystemPackages
 
 #: what --fix installs for each category (missing-native-library carries its own need)
 CATEGORY_NEEDS = {"missing-compiler": "build-tools", "missing-python-headers": "python-headers", "missing-rust": "rust"}
@@ -87,9 +85,9 @@ def log_path() -> str:
 
 def default_fix_env(ctx: object, project: str | None, needs: Sequence[str], dry_run: bool) -> tuple[StepEnv, Callable[[], StepEnv]]:
     """The bootstrap's own StepEnv with the extra needs, and its re-probe function."""
-    from .. import facts as facts_mod
-    from .. import interpreter
-    from ..session import prepare
+    from .machine import facts as facts_mod
+    from .project import interpreter
+    from .session import prepare
 
     prepared = prepare(ctx, project=project, dry_run=dry_run)
     env = prepared.env
@@ -125,7 +123,7 @@ def install(
     for p in packages:
         if p.startswith("-"):
             raise ProvisionError(f"'{p}' is an option, not a package.", "Pass only requirement specifiers, e.g. ./bootstrap install 'psycopg2>=2.9'.")
-    cfg = config_mod.load(project or REPO)
+    cfg = config_mod.load(project or default_project())
     python = venv_python(str(cfg.venv))
     if not os.path.exists(python):
         raise ProvisionError(f"the project venv {cfg.venv} does not exist (no {python}).",
@@ -153,7 +151,7 @@ def install(
             print(f"log: {log.path}", file=human)
         if as_json:
             report["exit"] = code
-            from .. import report as report_mod
+            from .run import report as report_mod
 
             report_mod.dump(report, out)
         return code
@@ -189,7 +187,7 @@ def install(
         facts = env.facts
         runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=sys.stdin.isatty() and not yes,
                         log=log, progress=Progress(stream=sys.stderr, quiet=as_json))
-        from .. import report as report_mod
+        from .run import report as report_mod
 
         def show(res: object) -> None:
             print(report_mod.step_text(res, is_root=facts.is_root, dry_run=dry_run), file=human)  # type: ignore[arg-type]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 
+from ..errors import ProvisionError
+from ..machine.facts import Facts, PythonInstall
+from ..platforms.profiles import Profile
 from .config import ProjectConfig
-from .errors import ProvisionError
-from .facts import Facts, PythonInstall
-from .profiles import Profile
 
 
 def planned_from_packages(profile: Profile) -> PythonInstall | None:

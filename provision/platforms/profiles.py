@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import toml
-from .command import valid_package_name
-from .errors import ConfigError, PlatformError
-from .facts import Facts
+from .. import toml
+from ..command import valid_package_name
+from ..errors import ConfigError, PlatformError
+from ..machine.facts import Facts
+from ..paths import data_dir
 
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
+PROFILES_DIR = data_dir()
 PACKAGE_MANAGERS = ("apt", "dnf", "zypper", "pacman", "apk", "brew", "winget")
 PIPX_METHODS = ("package", "venv")
 EXTRA_STEPS = ("xcode-command-line-tools", "python-org-certificates", "msvc-build-tools", "py-launcher")

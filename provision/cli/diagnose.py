@@ -9,16 +9,12 @@ Exit codes:
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from invoke import Exit, task
 
 from provision.cli import finish, user_errors
 from provision.errors import ProvisionError
-
-REPO = Path(__file__).resolve().parent.parent
-
-
+from provision.paths import default_project
 
 
 @task(help={
@@ -28,9 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 })
 def explain(c, file, json=False, platform=None):
     """Name the cause of a pip failure and this machine's fix (exit 0: recognised, 1: not recognised)."""
-    from provision import report
     from provision.diagnose.explain import explain as run
     from provision.diagnose.explain import machine, text_report
+    from provision.run import report
 
     with user_errors():
         if file == "-":
@@ -60,17 +56,17 @@ def explain(c, file, json=False, platform=None):
 })
 def doctor(c, json=False, platform=None, project=None, offline=False):
     """Check this machine for every pip failure class visible without running pip (exit 1 when something is wrong)."""
-    from provision import config as config_mod
-    from provision import report
     from provision.diagnose import doctor as doc
     from provision.diagnose.explain import machine
+    from provision.project import config as config_mod
+    from provision.run import report
 
     with user_errors():
         where, notice = machine(platform)
         venvs: list[str] = []
         index = ""
         try:
-            cfg = config_mod.load(project or REPO)
+            cfg = config_mod.load(project or default_project())
             venvs.append(str(cfg.venv))
             index = cfg.index_url or ""
         except ProvisionError:
@@ -109,7 +105,7 @@ def doctor(c, json=False, platform=None, project=None, offline=False):
 )
 def install(c, package, fix=False, dry_run=False, project=None, json=False, yes=False):
     """Install packages into the project venv; explain a failure and, with --fix, install what it lacks."""
-    from provision.diagnose.install import install as run
+    from provision.install import install as run
 
     with user_errors():
         code = run(c, package.split(), project=project, fix=fix, dry_run=dry_run, as_json=json, yes=yes)

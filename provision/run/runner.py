@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
-from .command import Command
-from .errors import ProvisionError
-from .plan import Plan
-from .steps import Change, Step, StepEnv
+from ..command import Command
+from ..errors import ProvisionError
+from ..plan import Plan
+from ..steps import Change, Step, StepEnv
 
 
 class NotConverged(Exception):

@@ -1,6 +1,6 @@
 """The ``remote`` task: provision many hosts over SSH, in parallel (logic in provision.remote).
 
-tasks.py registers it: ``from provision.cli_remote import remote``.
+tasks.py registers it: ``from provision.cli.remote import remote``.
 """
 
 from __future__ import annotations

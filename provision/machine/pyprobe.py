@@ -86,7 +86,7 @@ def candidate_pythons(path_dirs: Iterable[str]) -> list[str]:
     names = ["python3"] + [f"python3.{m}" for m in range(20, 8, -1)]
     found: list[str] = []
     seen: set[str] = set()
-    kit_tools = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".tools")
+    kit_tools = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), ".tools")
     for d in (*path_dirs, "/usr/bin"):
         if not d or d.startswith(kit_tools) or d == os.path.dirname(sys.executable):
             continue

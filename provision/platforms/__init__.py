@@ -1,0 +1,1 @@
+"""Platforms: the profile loader, presets of freshly installed machines, package-manager adapters."""

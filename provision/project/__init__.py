@@ -1,0 +1,1 @@
+"""The project: its config, its packaging, the interpreter it asks for."""

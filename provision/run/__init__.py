@@ -1,0 +1,1 @@
+"""Running a plan: the runner, its lock, log, progress and recap."""
