@@ -87,3 +87,51 @@ def test_ca_bundle_option_wins_and_must_exist(tmp_path):
 @pytest.mark.parametrize(("spec", "name"), [("ruff", "ruff"), ("Pre_Commit==3.0", "pre-commit"), ("black[jupyter]>=24", "black")])
 def test_pipx_names(spec, name):
     assert config.pipx_package_name(spec) == name
+
+
+# the interpreter range is PEP 440 (packaging): interpreters are matched with pre-releases allowed
+PYTHON_RANGES = [
+    (">=3.9", "3.9.0", True),
+    (">=3.9", "3.8.18", False),
+    (">=3.9,<3.13", "3.13.0", False),
+    (">=3.9,<3.13", "3.12.7", True),
+    (">=3.9,<3.13", "3.13.0rc1", False),
+    (">=3.12", "3.13.0rc1", True),  # a pre-release interpreter counts
+    (">=3.13", "3.13.0rc1", False),  # PEP 440: 3.13.0rc1 < 3.13
+    ("==3.11.*", "3.11.2", True),
+    ("==3.11.*", "3.12.0", False),
+    ("!=3.10.*", "3.10.1", False),
+    ("~=3.10", "3.12.1", True),
+    ("~=3.10", "4.0.0", False),
+    ("~=3.10.2", "3.10.9", True),
+    ("~=3.10.2", "3.11.0", False),
+    ("==3.11", "3.11.0", True),
+    ("", "2.7.18", True),
+]
+
+
+@pytest.mark.parametrize(("spec", "version", "ok"), PYTHON_RANGES)
+def test_python_range(tmp_path, spec, version, ok):
+    (tmp_path / "provision.toml").write_text(f'python = "{spec}"\n')
+    assert config.load(tmp_path).python.contains(version, prereleases=True) is ok
+
+
+@pytest.mark.parametrize("bad", [">=three", ">=3.9.*", "~=3", "3.9"])
+def test_python_range_invalid(tmp_path, bad):
+    (tmp_path / "provision.toml").write_text(f'python = "{bad}"\n')
+    with pytest.raises(ConfigError, match="key 'python'"):
+        config.load(tmp_path)
+
+
+@pytest.mark.parametrize(("spec", "have", "satisfied"), [
+    ("ruff==0.6.0rc1", "0.6.0rc1", True),   # a pre-release pin is a valid pin
+    ("ruff==0.6.0rc1", "0.6.0", False),
+    ("ruff>=0.6", "0.6.0.post1", True),
+    ("ruff>0.6", "0.6.0.post1", False),     # PEP 440: > excludes post-releases of the same version
+    ("ruff>=0.6.1", "0.6.1a1", False),
+])
+def test_pipx_pins_are_pep440(tmp_path, spec, have, satisfied):
+    (tmp_path / "provision.toml").write_text(f'pipx = ["{spec}"]\n')
+    cfg = config.load(tmp_path)
+    req = config.pipx_requirement(cfg.pipx[0])
+    assert req is not None and req.specifier.contains(have, prereleases=True) is satisfied

@@ -11,18 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
 from .. import toml
 from ..errors import ConfigError
-from ..pyversion import SpecifierSet
 
 KEYS = ("python", "venv", "requirements", "extras", "pipx", "needs", "ca-bundle", "index-url", "proxy")
 NEED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EXTRA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_VERSION_CLAUSE = r"(===?|>=|<=|~=|!=|<|>)\s*[A-Za-z0-9.*+!]+"
-PIPX_SPEC = re.compile(
-    rf"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(\[[A-Za-z0-9._,-]+\])?"
-    rf"(?P<spec>{_VERSION_CLAUSE}(\s*,\s*{_VERSION_CLAUSE})*)?$"
-)
 URL = re.compile(r"^(https|http|file)://[^\s'\"\\]+$")
 
 
@@ -44,11 +42,19 @@ class ProjectConfig:
     proxy: str | None = None
 
 
+def pipx_requirement(spec: str) -> Requirement | None:
+    """A pipx tool as a PEP 508 requirement: a name, extras and a version range, nothing else."""
+    try:
+        req = Requirement(spec)
+    except InvalidRequirement:
+        return None
+    return None if req.url or req.marker else req
+
+
 def pipx_package_name(spec: str) -> str:
     """The distribution name pipx files a tool under (``ruff==0.6`` -> ``ruff``)."""
-    m = PIPX_SPEC.match(spec)
-    name = m.group("name") if m else spec
-    return re.sub(r"[-_.]+", "-", name).lower()
+    req = pipx_requirement(spec)
+    return canonicalize_name(req.name if req else spec)
 
 
 def _expect(cond: bool, where: str, key: str, problem: str, expected: str) -> None:
@@ -103,7 +109,7 @@ def load(project: Path | str, *, ca_bundle: str | None = None) -> ProjectConfig:
     _expect(isinstance(spec_text, str), where, "python", f"must be a string, not {spec_text!r}.", 'a version range such as ">=3.9"')
     try:
         python = SpecifierSet(spec_text)
-    except ValueError as e:
+    except InvalidSpecifier as e:
         raise ConfigError(f"key 'python' = {spec_text!r}: {e}.", 'Expected a version range such as ">=3.9" or "==3.11.*".', where=where) from e
 
     venv_text = raw.get("venv", ".venv")
@@ -129,7 +135,8 @@ def load(project: Path | str, *, ca_bundle: str | None = None) -> ProjectConfig:
 
     pipx = _str_list(raw.get("pipx", []), where, "pipx")
     for tool in pipx:
-        _expect(bool(PIPX_SPEC.match(tool)), where, "pipx", f"has an invalid tool {tool!r}.", 'a package name, optionally pinned: "ruff" or "ruff==0.6.9"')
+        _expect(pipx_requirement(tool) is not None, where, "pipx", f"has an invalid tool {tool!r}.",
+                'a package name, optionally pinned: "ruff" or "ruff==0.6.9"')
 
     needs = _str_list(raw.get("needs", []), where, "needs")
     for n in needs:

@@ -37,10 +37,10 @@ def choose(facts: Facts, config: ProjectConfig, profile: Profile, override: str 
         raise ProvisionError(f"--python {override} matches no interpreter found here (found: {found}).",
                              "Pass the path of an installed python3, or leave --python out.")
     for p in facts.pythons:
-        if config.python.contains(p.version):
+        if config.python.contains(p.version, prereleases=True):
             return p, False
     planned = planned_from_packages(profile)
-    if planned and config.python.contains(planned.version):
+    if planned and config.python.contains(planned.version, prereleases=True):
         return planned, True
     found = ", ".join(f"{p.path} ({p.version})" for p in facts.pythons) or "none"
     where = config.source or "the default"

@@ -12,8 +12,7 @@ import os
 import posixpath
 
 from ..command import Command
-from ..project.config import PIPX_SPEC, pipx_package_name
-from ..pyversion import SpecifierSet
+from ..project.config import pipx_package_name, pipx_requirement
 from . import ATOMIC, Change, Step, StepEnv
 
 RC_FILES = (".profile", ".bashrc", ".bash_profile", ".zshrc", ".zprofile", ".config/fish/config.fish")
@@ -133,8 +132,8 @@ class PipxTools(Step):
         for spec in env.config.pipx:
             package = pipx_package_name(spec)
             have = self.installed_version(env, package)
-            m = PIPX_SPEC.match(spec)
-            pinned = SpecifierSet(m.group("spec")) if m and m.group("spec") else None
+            req = pipx_requirement(spec)
+            pinned = req.specifier if req and req.specifier else None
             if have is None:
                 missing.append(spec)
                 cmds.append(Command((pipx, "install", spec), env=ca_env(env), purpose=f"install {spec}"))
