@@ -104,7 +104,7 @@ def everything_present(prepared, key: str) -> FakeProbe:
     venv = str(env.config.venv)
     bindir = sep.join([home, ".local", "bin"])
     files = {
-        sep.join([home, ".local", "share", "pipx", "venvs", "ruff", "pipx_metadata.json"]): meta,
+        sep.join([env.facts.pipx_home, "venvs", "ruff", "pipx_metadata.json"]): meta,
         f"{venv}/{STAMP}": json.dumps({"digest": digest(want), "inputs": want}),
         (venv + "\\Scripts\\python.exe") if env.windows else f"{venv}/bin/python": "",
         sep.join([bindir, "pipx.exe" if env.windows else "pipx"]): "",

@@ -20,10 +20,6 @@ from provision.steps.venv import ProjectVenv, digest, inputs
 NOW = 1_700_000_000.0
 
 
-@pytest.fixture(autouse=True)
-def no_proxy_environment(monkeypatch):
-    for name in ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
 HOUR = 3600.0
 
 
@@ -134,7 +130,7 @@ def test_pipx_tools_from_metadata(tmp_path):
     change = PipxTools().check(env)
     assert [c.argv for c in change.commands] == [("/usr/bin/pipx", "install", "pre-commit")]
     old = json.dumps({"main_package": {"package_version": "0.5.0"}})
-    probe.files[f"{home}/.local/pipx/venvs/pre-commit/pipx_metadata.json"] = meta
+    probe.files[f"{home}/.local/share/pipx/venvs/pre-commit/pipx_metadata.json"] = meta
     probe.files[f"{home}/.local/share/pipx/venvs/ruff/pipx_metadata.json"] = old
     change = PipxTools().check(env)
     assert [c.argv for c in change.commands] == [("/usr/bin/pipx", "install", "--force", "ruff==0.6.9")]
@@ -243,10 +239,10 @@ def test_pipx_tool_interrupted_install_is_forced(tmp_path):
     assert [c.argv for c in PipxTools().check(env).commands] == [("/usr/bin/pipx", "install", "--force", "pre-commit")]
 
 
-def test_proxies_pass_through_sudo_by_name_only(tmp_path, monkeypatch):
-    monkeypatch.setenv("https_proxy", "http://user:secret@proxy:3128")
+def test_proxies_pass_through_sudo_by_name_only(tmp_path):
     probe = FakeProbe(commands={("dpkg-query",): dpkg([])}, clock=NOW)
     env = make_env(tmp_path, "debian:12", probe, pyproject="[tool.provision]\n")
+    env = replace(env, facts=replace(env.facts, env={"https_proxy": "http://user:secret@proxy:3128"}))
     argv = SystemPackages().check(env).commands[-1].argv_for(is_root=False)
     assert argv[:3] == ("sudo", "-n", "--preserve-env=https_proxy")
     assert "secret" not in " ".join(argv)

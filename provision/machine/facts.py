@@ -25,6 +25,9 @@ from . import pyprobe
 from .pyprobe import PYTHON_PROBE, candidate_pythons
 
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+# the environment the steps may read (never printed: a proxy URL may carry a password);
+# steps never read os.environ themselves
+STEP_VARS = tuple(v for name in PROXY_VARS for v in (name.lower(), name)) + ("PIPX_HOME", "PIPX_BIN_DIR")
 CA_VARS = ("PIP_CERT", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 PACKAGE_MANAGER_BINARIES = ("apt-get", "dnf", "yum", "zypper", "pacman", "apk", "brew", "winget")
 
@@ -96,6 +99,8 @@ class Facts:
     proxies: Mapping[str, str] = field(default_factory=dict)  # credentials masked
     path: tuple[str, ...] = ()
     preset: str | None = None  # set when these facts come from --platform, not this machine
+    pipx_home: str = ""  # where pipx keeps its venvs here: PIPX_HOME, else platformdirs' user data dir
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)  # STEP_VARS as set; not in to_json
 
     @property
     def platform_key(self) -> str:
@@ -109,7 +114,9 @@ class Facts:
         return self.pythons[0] if self.pythons else None
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        out = asdict(self)
+        del out["env"]  # unmasked values: proxies are shown masked under "proxies"
+        return out
 
 
 # --------------------------------------------------------------------------------------
@@ -405,4 +412,14 @@ def gather(
         ca=ca,
         proxies=proxies,
         path=path_dirs,
+        pipx_home=env.get("PIPX_HOME") or _pipx_home(),
+        env={k: env[k] for k in STEP_VARS if env.get(k)},
     )
+
+
+def _pipx_home() -> str:
+    """pipx's default home (pipx >= 1.3 uses platformdirs' user data dir; an older ~/.local/pipx is still honoured by it)."""
+    import platformdirs
+
+    legacy = os.path.expanduser(os.path.join("~", ".local", "pipx"))
+    return legacy if os.path.isdir(legacy) else platformdirs.user_data_dir("pipx")

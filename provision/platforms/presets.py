@@ -15,6 +15,8 @@ from .. import toml
 from ..errors import PlatformError
 from ..machine.facts import Facts, PythonInstall, Tool, read_identity
 
+# pipx's default home on a fresh machine of each system (platformdirs' user data dir)
+PIPX_HOMES = {"Darwin": "{home}/Library/Application Support/pipx", "Windows": "{home}\\AppData\\Local\\pipx\\pipx"}
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
 
@@ -98,4 +100,5 @@ def load(key: str, directory: Path = PRESETS_DIR) -> Facts:
         pipx=Tool("pipx", "pipx" if tools.get("pipx") else None),
         compiler="cc" if tools.get("compiler") else None,
         preset=data["key"],
+        pipx_home=PIPX_HOMES.get(system, "{home}/.local/share/pipx").format(home=home),
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 from ..command import Command
+from ..machine.facts import PROXY_VARS, STEP_VARS
 from ..platforms.pkgmgr import adapter
 from . import Change, Step, StepEnv
 
@@ -46,14 +46,11 @@ def wanted(env: StepEnv) -> list[tuple[str, tuple[str, ...]]]:
     return out
 
 
-PROXY_NAMES = ("http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY")
 
 
 def proxy_variables(env: StepEnv) -> tuple[str, ...]:
     """Proxy variables set for this run: sudo resets the environment, so they are passed on."""
-    if env.options.preset:
-        return ()
-    return tuple(n for n in PROXY_NAMES if os.environ.get(n))
+    return tuple(n for n in STEP_VARS if n.upper() in PROXY_VARS and n.upper() != "ALL_PROXY" and env.facts.env.get(n))
 
 
 def _fill(template: str, minor: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import ntpath
-import os
 import posixpath
 
 from ..command import Command
@@ -23,16 +22,12 @@ def _join(env: StepEnv, *parts: str) -> str:
 
 
 def bin_dir(env: StepEnv) -> str:
-    return os.environ.get("PIPX_BIN_DIR") if not env.options.preset and os.environ.get("PIPX_BIN_DIR") else _join(
-        env, env.home, ".local", "bin"
-    )
+    return env.facts.env.get("PIPX_BIN_DIR") or _join(env, env.home, ".local", "bin")
 
 
 def pipx_homes(env: StepEnv) -> list[str]:
-    """Where pipx keeps its venvs: PIPX_HOME, the platformdirs location (pipx >= 1.3), the old ~/.local/pipx."""
-    if not env.options.preset and os.environ.get("PIPX_HOME"):
-        return [os.environ["PIPX_HOME"]]
-    return [_join(env, env.home, ".local", "share", "pipx"), _join(env, env.home, ".local", "pipx")]
+    """Where pipx keeps its venvs (the facts: PIPX_HOME, else pipx's default for this system)."""
+    return [env.facts.pipx_home]
 
 
 def pipx_command(env: StepEnv) -> str:

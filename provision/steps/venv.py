@@ -64,9 +64,7 @@ def pip_proxy(env: StepEnv) -> str | None:
     """
     if env.config.proxy:
         return env.config.proxy
-    if env.options.preset:
-        return None
-    value = os.environ.get("https_proxy") or os.environ.get("HTTPS_PROXY")
+    value = env.facts.env.get("https_proxy") or env.facts.env.get("HTTPS_PROXY")
     return value if value and "@" not in value else None
 
 
