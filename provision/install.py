@@ -35,7 +35,9 @@ from .errors import ProvisionError
 from .paths import default_project
 from .plan import Plan
 from .project import config as config_mod
-from .run.runner import Progress, RunLog, Runner
+from .run.log import RunLog
+from .run.progress import Progress
+from .run.runner import Runner
 from .steps import StepEnv
 from .steps.packages import SystemPackages
 

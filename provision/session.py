@@ -26,7 +26,9 @@ from .project import config as config_mod
 from .project import interpreter
 from .run import report
 from .run.lock import Busy, exclusive
-from .run.runner import NotConverged, Progress, RunLog, Runner
+from .run.log import RunLog
+from .run.progress import Progress
+from .run.runner import NotConverged, Runner
 from .steps import Options, StepEnv
 
 

@@ -13,7 +13,9 @@ from invoke import MockContext, Result
 from provision.command import Command
 from provision.errors import ProvisionError
 from provision.plan import Plan
-from provision.run.runner import Progress, RunLog, Runner
+from provision.run.log import RunLog
+from provision.run.progress import Progress
+from provision.run.runner import Runner
 from provision.steps import Change, Step
 
 
