@@ -10,6 +10,8 @@ from __future__ import annotations
 class ProvisionError(Exception):
     """A problem with the input or the machine that the user can fix."""
 
+    exit_code = 2  # bad input; a machine condition is MachineError (1)
+
     def __init__(self, problem: str, fix: str = "", *, where: str = "") -> None:
         self.problem = problem
         self.fix = fix
@@ -28,3 +30,9 @@ class ConfigError(ProvisionError):
 
 class PlatformError(ProvisionError):
     """A platform the kit has no profile or preset for."""
+
+
+class MachineError(ProvisionError):
+    """A condition of the machine, not of the input (no root and no sudo, a lock held too long)."""
+
+    exit_code = 1

@@ -9,17 +9,16 @@ from invoke import Exit
 
 from ..errors import ProvisionError
 
-BAD_INPUT = 2
 INTERRUPTED = 130
 
 
 @contextlib.contextmanager
 def user_errors(interrupted: str = "provision: interrupted") -> Iterator[None]:
-    """Turn a ProvisionError into its one-paragraph message (exit 2) and Ctrl-C into exit 130."""
+    """Turn a ProvisionError into its one-paragraph message (exit 2 bad input, 1 a machine condition) and Ctrl-C into exit 130."""
     try:
         yield
     except ProvisionError as e:
-        raise Exit(f"provision: {e}", code=BAD_INPUT) from None
+        raise Exit(f"provision: {e}", code=e.exit_code) from None
     except KeyboardInterrupt:
         raise Exit(interrupted, code=INTERRUPTED) from None
 
