@@ -9,12 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fakes import FakeProbe
 from invoke import MockContext, Result
 
 from provision import install as inst
 from provision.diagnose.fixes import Machine
 from provision.errors import ProvisionError
-from provision.machine.probe import FakeProbe, ProbeResult
+from provision.machine.probe import ProbeResult
 from provision.platforms import presets, profiles
 from provision.project import config as config_mod
 from provision.steps import Options, StepEnv

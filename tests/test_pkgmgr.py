@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from fakes import FakeProbe
 
-from provision.machine.probe import FakeProbe, ProbeResult
+from provision.machine.probe import ProbeResult
 from provision.platforms.pkgmgr import adapter
 
 PKGS = ["gcc", "make", "libpq-dev"]

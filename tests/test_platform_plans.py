@@ -11,10 +11,11 @@ import sys
 from dataclasses import replace
 
 import pytest
+from fakes import FakeProbe
 
 from provision import session
 from provision.atomic import STAMP
-from provision.machine.probe import FakeProbe, ProbeResult
+from provision.machine.probe import ProbeResult
 from provision.paths import PACKAGE
 from provision.steps.venv import digest, inputs
 

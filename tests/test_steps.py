@@ -7,9 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fakes import FakeProbe
 
 from provision.atomic import STAMP
-from provision.machine.probe import FakeProbe, FreshProbe, ProbeResult
+from provision.machine.probe import FreshProbe, ProbeResult
 from provision.platforms import presets, profiles
 from provision.project import config, interpreter
 from provision.steps import Options, StepEnv

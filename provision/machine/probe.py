@@ -3,7 +3,7 @@
 Three answers to the same questions: ``LocalProbe`` asks this machine (through an invoke
 ``Context``, always really running, never under invoke's ``--dry``); ``FreshProbe`` answers
 for a ``--platform`` preset, a freshly installed machine on which nothing is present yet;
-tests use ``FakeProbe`` with canned answers.
+tests use ``tests/fakes.py``'s ``FakeProbe`` with canned answers.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import shlex
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -118,43 +118,3 @@ class FreshProbe:
 
     def now(self) -> float:
         return time.time()
-
-
-@dataclass
-class FakeProbe:
-    """Canned answers for tests: commands by argv prefix, files by path."""
-
-    commands: dict[tuple[str, ...], ProbeResult] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
-    mtimes: dict[str, float] = field(default_factory=dict)
-    on_path: dict[str, str] = field(default_factory=dict)
-    clock: float = 1_700_000_000.0
-    asked: list[tuple[str, ...]] = field(default_factory=list)
-
-    def run(self, argv: Sequence[str]) -> ProbeResult:
-        key = tuple(argv)
-        self.asked.append(key)
-        for n in range(len(key), 0, -1):
-            if key[:n] in self.commands:
-                return self.commands[key[:n]]
-        return ProbeResult(127, "", f"{argv[0]}: not canned")
-
-    def exists(self, path: str) -> bool:
-        return path in self.files or path in self.mtimes or any(f.startswith(path.rstrip("/") + "/") for f in self.files)
-
-    def mtime(self, path: str) -> float | None:
-        return self.mtimes.get(path, self.clock if path in self.files else None)
-
-    def read_text(self, path: str) -> str | None:
-        return self.files.get(path)
-
-    def glob(self, pattern: str) -> list[str]:
-        import fnmatch
-
-        return sorted(p for p in {*self.files, *self.mtimes} if fnmatch.fnmatch(p, pattern))
-
-    def which(self, name: str) -> str | None:
-        return self.on_path.get(name)
-
-    def now(self) -> float:
-        return self.clock
