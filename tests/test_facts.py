@@ -11,7 +11,7 @@ import pytest
 from conftest import FIXTURES, PRESETS
 
 from provision.errors import ProvisionError
-from provision.machine import facts, pyprobe
+from provision.machine import facts, host, identity, pyprobe, pythons
 
 IDENTITY = [
     # tree, id, version, codename, ID_LIKE
@@ -38,7 +38,7 @@ IDENTITY = [
 
 @pytest.mark.parametrize(("tree", "distro_id", "version", "codename", "like"), IDENTITY)
 def test_identity_from_real_os_release(tree, distro_id, version, codename, like):
-    ident = facts.read_identity(PRESETS / tree, system="Linux")
+    ident = identity.read_identity(PRESETS / tree, system="Linux")
     assert (ident.distro_id, ident.distro_version, ident.distro_codename, ident.id_like) == (distro_id, version, codename, like)
     assert ident.system == "Linux"
     assert ident.distro_name
@@ -50,17 +50,17 @@ def test_every_preset_tree_is_covered():
 
 
 def test_unknown_distro_fixture():
-    ident = facts.read_identity(FIXTURES / "os-release" / "unknown-distro", system="Linux")
+    ident = identity.read_identity(FIXTURES / "os-release" / "unknown-distro", system="Linux")
     assert ident.distro_id == "gentoo" and ident.id_like == ()
 
 
 def test_missing_os_release_is_a_clear_error(tmp_path):
     with pytest.raises(ProvisionError, match="no os-release file below"):
-        facts.read_identity(tmp_path, system="Linux")
+        identity.read_identity(tmp_path, system="Linux")
 
 
 def test_probe_of_the_running_interpreter():
-    py = facts.probe_python(sys.executable)
+    py = pythons.probe_python(sys.executable)
     assert py is not None
     assert py.version == ".".join(map(str, sys.version_info[:3]))
     assert py.has_ssl and py.has_venv
@@ -70,7 +70,7 @@ def test_probe_of_the_running_interpreter():
 
 def test_all_candidates_probed_at_once_match_one_by_one():
     path = tuple(os.environ.get("PATH", "").split(os.pathsep))
-    assert facts.gather_pythons(path) == facts.gather_pythons(path, run=facts._run)
+    assert pythons.gather_pythons(path) == pythons.gather_pythons(path, run=pythons._run)
 
 
 def test_prefetched_probes_are_taken_once(monkeypatch):
@@ -85,7 +85,7 @@ def test_probe_of_a_broken_interpreter_is_none(tmp_path):
     fake = tmp_path / "python3"
     fake.write_text("#!/bin/sh\nexit 3\n")
     fake.chmod(0o755)
-    assert facts.probe_python(str(fake)) is None
+    assert pythons.probe_python(str(fake)) is None
 
 
 PROBE_CASES = [
@@ -103,7 +103,7 @@ PROBE_CASES = [
 @pytest.mark.parametrize(("extra", "expected"), PROBE_CASES)
 def test_python_from_probe_classifies_installations(extra, expected):
     data = {"executable": "/x/python3", "version": "3.11.2", "stdlib": "/nonexistent", "include": "/nonexistent", **extra}
-    py = facts.python_from_probe(data)
+    py = pythons.python_from_probe(data)
     assert (py.os_managed, py.framework) == expected
     assert py.minor == "3.11"
 
@@ -127,8 +127,8 @@ def test_shebang_tools(tmp_path):
     shim = tmp_path / "pipx"
     shim.write_text("#!/usr/bin/env bash\nexec pyenv exec pipx\n")
     shim.chmod(0o755)
-    assert facts.find_tool("pip", str(tmp_path)).python == "/usr/bin/python3"
-    assert facts.find_tool("pipx", str(tmp_path)).python is None
+    assert host.find_tool("pip", str(tmp_path)).python == "/usr/bin/python3"
+    assert host.find_tool("pipx", str(tmp_path)).python is None
 
 
 def test_gather_on_this_machine_is_json_serialisable():

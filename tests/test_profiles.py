@@ -53,7 +53,8 @@ def test_resolution(key, profile, via):
 def test_unknown_distro_is_a_clear_error():
     from conftest import FIXTURES
 
-    from provision.machine.facts import Facts, read_identity
+    from provision.machine.facts import Facts
+    from provision.machine.identity import read_identity
 
     ident = read_identity(FIXTURES / "os-release" / "unknown-distro", system="Linux")
     f = Facts("Linux", ident.distro_id, ident.distro_version, ident.distro_codename, ident.distro_name, ident.id_like, "x86_64")

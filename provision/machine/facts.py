@@ -1,9 +1,10 @@
 """What the machine is: gathered by read-only probes, frozen, never guessed.
 
-This is the only module that imports ``distro`` or ``platform``. ``gather(root=...)``
-reads ``os-release`` below ``root`` so tests can point it at a fixture tree; the
-interpreter probes run each Python found with a constant probe script (``-I -c``), which
-is cheap enough for the no-op re-run (tens of milliseconds per interpreter).
+The records live here; each fact unit beside it asks one question and parses the answer
+(``identity``: os-release through ``distro``; ``pythons``: each interpreter's own probe;
+``host``: tools, user, privileges, containers; ``pipconf``: pip's config files), so tests
+feed them saved output and fixture trees. ``gather(root=...)`` assembles them; ``root``
+relocates the os-release lookup for tests.
 """
 
 from __future__ import annotations
@@ -14,15 +15,9 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
-
-import distro
-
-from ..errors import ProvisionError
-from . import pyprobe
-from .pyprobe import PYTHON_PROBE, candidate_pythons
 
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 # the environment the steps may read (never printed: a proxy URL may carry a password);
@@ -123,171 +118,12 @@ class Facts:
 # distro identity
 
 
-@dataclass(frozen=True)
-class Identity:
-    system: str
-    distro_id: str
-    distro_version: str
-    distro_codename: str
-    distro_name: str
-    id_like: tuple[str, ...]
-
-
-def _uname() -> tuple[str, str]:
-    """System and machine, as ``platform`` says them; from ``os.uname`` where there is one
-    (importing ``platform`` costs a provisioned machine's run more than a probe)."""
-    if hasattr(os, "uname"):
-        u = os.uname()
-        return u.sysname, u.machine
-    import platform
-
-    return platform.system(), platform.machine()
-
-
-def read_identity(root: str | os.PathLike[str] = "/", system: str | None = None) -> Identity:
-    """The OS identity. Below ``root`` (a fixture tree) only os-release files are read."""
-    system = system or _uname()[0]
-    root = os.fspath(root)
-    if system == "Darwin" and root == "/":
-        import platform
-
-        version = platform.mac_ver()[0]
-        return Identity("Darwin", "macos", ".".join(version.split(".")[:1]), "", "macOS", ())
-    if system == "Windows" and root == "/":
-        import platform
-
-        release = platform.release()
-        return Identity("Windows", "windows", release, "", "Windows", ())
-    if root != "/" and not any(
-        os.path.exists(os.path.join(root, p)) for p in ("etc/os-release", "usr/lib/os-release")
-    ):
-        raise ProvisionError(
-            f"no os-release file below {root}",
-            "Point at a tree that has etc/os-release or usr/lib/os-release.",
-        )
-    d = distro.LinuxDistribution(include_lsb=False, include_uname=False, root_dir=root)
-    info = d.os_release_info()
-    raw_id = (info.get("id") or d.id() or "").lower()
-    return Identity(
-        system="Linux",
-        distro_id=raw_id,
-        distro_version=info.get("version_id", "") or d.version(),
-        distro_codename=info.get("version_codename", "") or d.codename(),
-        distro_name=info.get("name", "") or d.name(),
-        id_like=tuple(x for x in (info.get("id_like") or "").lower().split() if x),
-    )
-
-
 # --------------------------------------------------------------------------------------
 # interpreters
-
-Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
-
-
-def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(argv), capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL, check=False
-    )
-
-
-def probe_python(path: str, run: Runner = _run) -> PythonInstall | None:
-    """Ask one interpreter about itself; None when it does not run or is too old to say."""
-    try:
-        res = run([path, "-I", "-c", PYTHON_PROBE])
-    except (OSError, subprocess.SubprocessError):
-        return None
-    data = pyprobe.parse(res.stdout) if res.returncode == 0 else None
-    return python_from_probe(data) if data is not None else None
-
-
-def python_from_probe(data: Mapping[str, object]) -> PythonInstall:
-    executable = str(data["executable"])
-    stdlib = str(data.get("stdlib") or "")
-    include = str(data.get("include") or "")
-    marker = os.path.join(stdlib, "EXTERNALLY-MANAGED") if stdlib else ""
-    header = os.path.join(include, "Python.h") if include else ""
-    cafile = data.get("cafile") or data.get("openssl_cafile")
-    prefix = str(data.get("base_prefix") or "")
-    framework = ""
-    if data.get("framework"):
-        if prefix.startswith("/Library/Frameworks/Python.framework"):
-            framework = "python.org"
-        elif "/homebrew/" in prefix.lower() or "/Cellar/" in prefix or prefix.startswith("/usr/local/opt"):
-            framework = "homebrew"
-        elif prefix.startswith(("/Library/Developer/CommandLineTools", "/Applications/Xcode")):
-            framework = "system"
-    os_managed = prefix in ("/usr", "/System/Library/Frameworks/Python.framework") or framework == "system"
-    return PythonInstall(
-        path=executable,
-        version=str(data["version"]),
-        implementation=str(data.get("implementation") or "cpython"),
-        os_managed=os_managed,
-        externally_managed=marker if marker and os.path.exists(marker) else None,
-        has_venv=bool(data.get("venv")),
-        has_ensurepip=bool(data.get("ensurepip")),
-        has_pip=bool(data.get("pip")),
-        pip_wheel=str(data["pip_wheel"]) if data.get("pip_wheel") and os.path.isfile(str(data["pip_wheel"])) else None,
-        has_ssl=bool(data.get("ssl")),
-        openssl=data.get("openssl") and str(data.get("openssl")),
-        cafile=str(cafile) if cafile else None,
-        cafile_exists=bool(cafile) and os.path.exists(str(cafile)),
-        headers=header if header and os.path.exists(header) else None,
-        framework=framework,
-        purelib=str(data.get("purelib") or "") or None,
-        user_site=str(data.get("user_site") or "") or None,
-    )
-
-
-def gather_pythons(path_dirs: Sequence[str], run: Runner | None = None) -> tuple[PythonInstall, ...]:
-    """Every candidate interpreter, probed all at once (or one by one through ``run``, for tests)."""
-    if run is None:
-        probes = pyprobe.start(path_dirs)
-        candidates = probes.candidates
-        probed = [python_from_probe(d) if d is not None else None for d in probes.answers()]
-    else:
-        candidates = candidate_pythons(path_dirs)
-        probed = [probe_python(c, run) for c in candidates]
-    seen: set[str] = set()
-    out: list[PythonInstall] = []
-    default_real = os.path.realpath("/usr/bin/python3") if os.path.exists("/usr/bin/python3") else None
-    for cand, py in zip(candidates, probed):
-        if py is None:
-            continue
-        real = os.path.realpath(py.path)
-        if real in seen:
-            continue
-        seen.add(real)
-        out.append(replace(py, path=cand if os.path.realpath(cand) == real else py.path, is_default=real == default_real))
-    return tuple(out)
 
 
 # --------------------------------------------------------------------------------------
 # the rest: tools on PATH, privileges, environment
-
-
-def shebang_python(path: str) -> str | None:
-    """The interpreter a script runs with, from its first line (never runs it)."""
-    try:
-        with open(path, "rb") as f:
-            first = f.readline(512).decode("utf-8", "replace").strip()
-    except OSError:
-        return None
-    if not first.startswith("#!"):
-        return None
-    parts = first[2:].split()
-    if not parts:
-        return None
-    if os.path.basename(parts[0]) == "env" and len(parts) > 1:
-        return shutil.which(parts[-1]) or parts[-1]
-    return parts[0]
-
-
-def find_tool(name: str, path: str) -> Tool:
-    p = shutil.which(name, path=path)
-    py = shebang_python(p) if p else None
-    if py and not os.path.basename(py).startswith(("python", "pypy")):
-        py = None  # a wrapper (pyenv shim, shell script): its interpreter is not knowable without running it
-    return Tool(name, p, py)
 
 
 def mask_url(value: str) -> str:
@@ -295,84 +131,20 @@ def mask_url(value: str) -> str:
     return re.sub(r"//[^/@\s]+@", "//***@", value)
 
 
-def pip_config_values(env: Mapping[str, str], home: str) -> dict[str, str]:
-    """pip's cert/index-url/proxy as its config files set them (later files win, as in pip)."""
-    files = ["/etc/pip.conf", "/etc/xdg/pip/pip.conf"]
-    xdg = env.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    files += [os.path.join(home, ".pip", "pip.conf"), os.path.join(xdg, "pip", "pip.conf")]
-    if env.get("PIP_CONFIG_FILE"):
-        files.append(env["PIP_CONFIG_FILE"])
-    files = [f for f in files if os.path.isfile(f)]
-    if not files:
-        return {}
-    import configparser  # only when there is a file to read: most machines have none
-
-    out: dict[str, str] = {}
-    for f in files:
-        cp = configparser.RawConfigParser()
-        try:
-            cp.read(f)
-        except (configparser.Error, OSError):
-            continue
-        for section in ("global", "install"):
-            for key in ("cert", "index-url", "proxy"):
-                if cp.has_option(section, key):
-                    out[f"pip:{key}"] = mask_url(cp.get(section, key))
-    return out
-
-
-def _login_name() -> str:
-    """The user's name from the password database (USER/LOGNAME were asked first)."""
-    try:
-        import pwd  # a built-in module: cheaper than getpass, which asks it the same
-
-        return pwd.getpwuid(os.getuid()).pw_name
-    except (ImportError, KeyError, AttributeError):
-        pass
-    try:
-        import getpass
-
-        return getpass.getuser()
-    except (OSError, KeyError, ImportError):
-        return ""
-
-
-def detect_container(root: str = "/") -> str | None:
-    env_kind = os.environ.get("container")
-    if env_kind:
-        return env_kind
-    if os.path.exists(os.path.join(root, ".dockerenv")):
-        return "docker"
-    if os.path.exists(os.path.join(root, "run/.containerenv")):
-        return "podman"
-    try:
-        s1, s2 = os.stat("/proc/1/root/."), os.stat("/")
-        if (s1.st_ino, s1.st_dev) != (s2.st_ino, s2.st_dev):
-            return "chroot"
-    except OSError:
-        pass
-    return None
-
-
-def detect_sudo(is_root: bool, run: Runner = _run) -> str:
-    if is_root:
-        return "root"
-    if not shutil.which("sudo"):
-        return "absent"
-    try:
-        res = run(["sudo", "-n", "true"])
-    except (OSError, subprocess.SubprocessError):
-        return "absent"
-    return "nopasswd" if res.returncode == 0 else "password"
-
-
 def gather(
     root: str | os.PathLike[str] = "/",
     *,
     env: Mapping[str, str] | None = None,
-    run: Runner = _run,
+    run: Callable[[Sequence[str]], subprocess.CompletedProcess[str]] | None = None,
 ) -> Facts:
-    """Probe this machine (read-only). ``root`` relocates the os-release lookup for tests."""
+    """Probe this machine (read-only). ``root`` relocates the os-release lookup for tests;
+    ``run`` replaces the probes' subprocess runner (interpreters are then probed one by one)."""
+    # the units build the records defined above, so they are imported here, not at the top
+    from .host import _login_name, detect_container, detect_sudo, find_tool
+    from .identity import _uname, read_identity
+    from .pipconf import pip_config_values
+    from .pythons import _run, gather_pythons
+
     env = dict(os.environ if env is None else env)
     ident = read_identity(root)
     path = env.get("PATH", os.defpath)
@@ -403,9 +175,9 @@ def gather(
         user=env.get("USER") or env.get("LOGNAME") or _login_name(),
         home=home,
         is_root=is_root,
-        sudo=detect_sudo(is_root, run),
+        sudo=detect_sudo(is_root, run or _run),
         package_managers=tuple(b for b in PACKAGE_MANAGER_BINARIES if shutil.which(b, path=path)),
-        pythons=gather_pythons(path_dirs, None if run is _run else run),
+        pythons=gather_pythons(path_dirs, run),
         pip=find_tool("pip", path) if shutil.which("pip", path=path) else find_tool("pip3", path),
         pipx=find_tool("pipx", path),
         compiler=compiler,

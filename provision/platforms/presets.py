@@ -13,7 +13,8 @@ from typing import Any
 
 from .. import toml
 from ..errors import PlatformError
-from ..machine.facts import Facts, PythonInstall, Tool, read_identity
+from ..machine.facts import Facts, PythonInstall, Tool
+from ..machine.identity import read_identity
 
 # pipx's default home on a fresh machine of each system (platformdirs' user data dir)
 PIPX_HOMES = {"Darwin": "{home}/Library/Application Support/pipx", "Windows": "{home}\\AppData\\Local\\pipx\\pipx"}
