@@ -140,9 +140,9 @@ def test_index_url_comes_from_pip_at_run_time():
 
 def test_index_url_from_pip_run_from_ensurepips_wheel(monkeypatch):
     """The kit's tool venv has no pip: pip's default is read from ensurepip's wheel."""
-    from provision.machine import pyprobe
+    from provision.machine import interp_probe, pyprobe
 
-    wheel = pyprobe.pip_wheel()
+    wheel = interp_probe.pip_wheel()
     if not wheel:
         pytest.skip("this interpreter has no ensurepip wheel")
     monkeypatch.setattr(pyprobe, "pip_command", lambda: [sys.executable, os.path.join(wheel, "pip")])

@@ -11,7 +11,7 @@ import pytest
 from conftest import FIXTURES, PRESETS
 
 from provision.errors import ProvisionError
-from provision.machine import facts, host, identity, pyprobe, pythons
+from provision.machine import facts, host, identity, interp_probe, pyprobe, pythons
 
 IDENTITY = [
     # tree, id, version, codename, ID_LIKE
@@ -65,7 +65,7 @@ def test_probe_of_the_running_interpreter():
     assert py.version == ".".join(map(str, sys.version_info[:3]))
     assert py.has_ssl and py.has_venv
     # the same answer in-process (stage 0 and remote use it) and through the probe
-    assert py.pip_wheel == pyprobe.pip_wheel()  # type: ignore[attr-defined]
+    assert py.pip_wheel == interp_probe.pip_wheel()
 
 
 def test_all_candidates_probed_at_once_match_one_by_one():

@@ -14,60 +14,9 @@ import subprocess
 import sys
 from collections.abc import Iterable
 
-# The pip wheel this interpreter's ensurepip installs from: in ensurepip/_bundled, or in
-# the distribution's wheel directory (Debian, Fedora: WHEEL_PKG_DIR). pip runs straight
-# from it (``python pip-X.whl/pip install ...``), which makes a venv without pip and then
-# installs into it faster than ensurepip's own install of pip. Part of the probe below,
-# and defined here too (``pip_wheel``) for the running interpreter.
-PIP_WHEEL = r"""
-def pip_wheel():
-    import glob, os, sysconfig, importlib.util
-    dirs = [sysconfig.get_config_var("WHEEL_PKG_DIR") or ""]
-    try:
-        spec = importlib.util.find_spec("ensurepip")
-    except Exception:
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        dirs += [os.path.join(p, "_bundled") for p in spec.submodule_search_locations]
-    for d in dirs:
-        found = sorted(glob.glob(os.path.join(glob.escape(d), "pip-*.whl"))) if d else []
-        if found:
-            return found[-1]
-    return None
-"""
+# the probe each interpreter runs, as a file beside this one (``python -I interp_probe.py``)
+PROBE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interp_probe.py")
 
-# Run inside each interpreter found. Constant code: no data is interpolated into it.
-PYTHON_PROBE = PIP_WHEEL + r"""
-import json, os, sys, sysconfig, importlib.util as u
-def has(m):
-    try:
-        return u.find_spec(m) is not None
-    except Exception:
-        return False
-out = {"executable": sys.executable, "version": "%d.%d.%d" % sys.version_info[:3],
-       "implementation": sys.implementation.name, "prefix": sys.prefix,
-       "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-       "stdlib": sysconfig.get_path("stdlib"), "purelib": sysconfig.get_path("purelib"),
-       "include": sysconfig.get_path("include"),
-       "framework": sysconfig.get_config_var("PYTHONFRAMEWORK") or "",
-       "venv": has("venv"), "ensurepip": has("ensurepip"), "pip": has("pip"), "pip_wheel": pip_wheel(),
-       "ssl": False, "openssl": None, "cafile": None, "capath": None}
-try:
-    import ssl
-    p = ssl.get_default_verify_paths()
-    out.update(ssl=True, openssl=ssl.OPENSSL_VERSION, cafile=p.cafile, capath=p.capath,
-               openssl_cafile=p.openssl_cafile)
-except Exception:
-    pass
-try:
-    import site
-    out["user_site"] = site.getusersitepackages()
-except Exception:
-    out["user_site"] = None
-print(json.dumps(out))
-"""
-
-exec(PIP_WHEEL)  # defines pip_wheel() here: one source for the probe and this interpreter
 
 
 def pip_command() -> list[str]:
@@ -77,7 +26,9 @@ def pip_command() -> list[str]:
 
     if importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip"]
-    wheel = pip_wheel()  # noqa: F821 - defined by exec above
+    from .interp_probe import pip_wheel
+
+    wheel = pip_wheel()
     return [sys.executable, os.path.join(wheel, "pip")] if wheel else []
 
 
@@ -109,7 +60,7 @@ class Probes:
         for path in candidates:
             try:
                 proc: subprocess.Popen[str] | None = subprocess.Popen(
-                    [path, "-I", "-c", PYTHON_PROBE],
+                    [path, "-I", PROBE_SCRIPT],
                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                 )
             except OSError:
@@ -162,10 +113,3 @@ def start(path_dirs: Iterable[str]) -> Probes:
     if early is not None:
         early.answers()  # reap them
     return Probes(candidates)
-
-
-if __name__ == "__main__":  # stage 0: python3 -I provision/pyprobe.py --pip-wheel
-    if sys.argv[1:] == ["--pip-wheel"]:
-        print(pip_wheel() or "")  # noqa: F821 - defined by exec above
-    else:
-        sys.exit("usage: python3 -I provision/pyprobe.py --pip-wheel")

@@ -10,7 +10,7 @@ from typing import Callable
 
 from . import pyprobe
 from .facts import PythonInstall
-from .pyprobe import PYTHON_PROBE, candidate_pythons
+from .pyprobe import PROBE_SCRIPT, candidate_pythons
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
@@ -22,7 +22,7 @@ def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
 def probe_python(path: str, run: Runner = _run) -> PythonInstall | None:
     """Ask one interpreter about itself; None when it does not run or is too old to say."""
     try:
-        res = run([path, "-I", "-c", PYTHON_PROBE])
+        res = run([path, "-I", PROBE_SCRIPT])
     except (OSError, subprocess.SubprocessError):
         return None
     data = pyprobe.parse(res.stdout) if res.returncode == 0 else None
