@@ -12,6 +12,12 @@ PLATFORMS = ["debian:11", "debian:12", "debian:13", "ubuntu:22.04", "ubuntu:24.0
              "opensuse-leap:15.6", "arch", "alpine:3.20", "macos:14", "windows:11", "linuxmint:22"]
 
 
+@pytest.fixture(autouse=True)
+def _own_home(own_home):
+    """Every command here writes (logs, state) only below the test's own HOME."""
+    return own_home
+
+
 def kit(*args: str, cwd=REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(REPO / "bootstrap"), *args], capture_output=True, text=True, timeout=300, cwd=cwd)
 

@@ -138,7 +138,7 @@ def test_gather_on_this_machine_is_json_serialisable():
     assert f.pythons, "at least the interpreter running the tests is found"
 
 
-def test_facts_task_json(tmp_path):
+def test_facts_task_json(own_home):
     from conftest import REPO
 
     res = subprocess.run([str(REPO / "bootstrap"), "facts", "--json"], capture_output=True, text=True, timeout=120)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import shlex
 import threading
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -249,3 +250,33 @@ def test_lane_logs_do_not_interleave(tmp_path):
     for key in ("a", "b1", "b2"):
         head = text.index(f"=== {key.upper()}:")
         assert text.index(f"$ touch {key}", head) < text.find("===", head + 1) or text.find("===", head + 1) == -1
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_live_progress_line_on_a_terminal():
+    term = _Terminal()
+    progress = Progress(stream=term)
+    assert progress.live
+    first = progress.start("System packages", "install system packages in one transaction")
+    second = progress.start("Project venv", "the project's requirements")
+    time.sleep(0.7)  # the spinner redraws every 0.2 s
+    progress.stop(first)
+    progress.stop(second)
+    progress.close()
+    out = term.getvalue()
+    assert "\r  " in out and any(frame in out for frame in Progress.FRAMES)
+    assert "System packages · Project venv" in out  # two lanes at once share the line
+    assert out.endswith("\r\033[K")  # the live line is cleared when the last command ends
+
+
+def test_plain_progress_lines_when_not_a_terminal():
+    stream = io.StringIO()
+    progress = Progress(stream=stream)
+    token = progress.start("pipx tools", "install ruff")
+    progress.stop(token)
+    progress.close()
+    assert stream.getvalue() == "  … pipx tools: install ruff\n"
