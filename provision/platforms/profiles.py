@@ -36,10 +36,12 @@ SCHEMA: dict[str, Any] = {
     "ca": {"anchors": str, "suffix": str, "update": list, "bundle": str},
     "extra-steps": {"steps": list},
     "needs": dict,
+    "unavailable": dict,
+    "repositories": dict,
     "release": dict,
 }
 # what a [release."X"] table may override
-RELEASE_SCHEMA = {k: v for k, v in SCHEMA.items() if k in ("python", "pipx", "ca", "extra-steps", "needs")}
+RELEASE_SCHEMA = {k: v for k, v in SCHEMA.items() if k in ("python", "pipx", "ca", "extra-steps", "needs", "unavailable", "repositories")}
 
 
 @dataclass(frozen=True)
@@ -64,12 +66,20 @@ class Profile:
     pipx_method: str = "package"
     trust_store: TrustStore | None = None
     extra_steps: tuple[str, ...] = ()
+    unavailable: Mapping[str, str] = field(default_factory=dict)  # need -> why it cannot be installed here
+    repositories: Mapping[str, str] = field(default_factory=dict)  # package -> repository it lives in (not enabled by default)
     files: tuple[str, ...] = field(default=(), compare=False)
 
     def packages(self, need: str, *, where: str = "") -> tuple[str, ...]:
         """Package names for a need; a need this platform does not map is an error."""
         if need not in self.needs:
             known = ", ".join(sorted(self.needs))
+            if need in self.unavailable:
+                raise ConfigError(
+                    f"the need '{need}' is not available on the '{self.name}' platform: {self.unavailable[need]}",
+                    "Install it by other means, or use a binary wheel.",
+                    where=where,
+                )
             raise ConfigError(
                 f"the need '{need}' has no packages in the '{self.name}' profile ({self.files[-1] if self.files else ''}).",
                 f"Use one of: {known}; or add '{need} = [\"package\", …]' under [needs] in profiles/{self.name}.toml.",
@@ -86,8 +96,12 @@ class Resolution:
     notice: str | None = None
 
 
+# data files beside the profiles that are not profiles
+NOT_PROFILES = ("build-needs",)
+
+
 def available(directory: Path = PROFILES_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.toml"))
+    return sorted(p.stem for p in directory.glob("*.toml") if p.stem not in NOT_PROFILES)
 
 
 def _check_table(data: Mapping[str, Any], schema: Mapping[str, Any], where: str, prefix: str = "") -> None:
@@ -125,6 +139,12 @@ def _package_list(value: Any, where: str, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _text(value: Any, where: str, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"'{key}' must be a non-empty string.", "See profiles/README.md.", where=where)
+    return value
+
+
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():
@@ -132,6 +152,19 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
             out[k] = _merge(out[k], v)
         else:
             out[k] = v
+    return out
+
+
+def _overlay(base: dict[str, Any], over: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Merge ``over`` (a child profile or a release table) over ``base``; a need it maps or
+    declares unavailable replaces the other kind from ``base``."""
+    needs, unavailable = over.get("needs", {}), over.get("unavailable", {})
+    both = sorted(set(needs) & set(unavailable))
+    if both:
+        raise ConfigError(f"{', '.join(both)} both in [needs] and in [unavailable].", "Keep one of them.", where=where)
+    out = _merge(base, over)
+    out["needs"] = {k: v for k, v in out.get("needs", {}).items() if k not in unavailable}
+    out["unavailable"] = {k: v for k, v in out.get("unavailable", {}).items() if k not in needs}
     return out
 
 
@@ -152,7 +185,7 @@ def _raw(name: str, directory: Path, chain: tuple[str, ...] = ()) -> tuple[dict[
     files = (*chain, name)
     if "extends" in data:
         parent, parent_files = _raw(data["extends"], directory, files)
-        merged = _merge(parent, {k: v for k, v in data.items() if k != "extends"})
+        merged = _overlay(parent, {k: v for k, v in data.items() if k != "extends"}, where)
         return merged, (*parent_files, where)
     return data, (where,)
 
@@ -174,7 +207,7 @@ def load(name: str, directory: Path = PROFILES_DIR, *, release: str = "") -> Pro
         if not isinstance(table, dict):
             raise ConfigError(f"'release.{key}' must be a table.", "See profiles/README.md.", where=where)
         _check_table(table, RELEASE_SCHEMA, where, f"release.{key}.")
-    data = _merge(data, _release_override(data, release))
+    data = _overlay(_overlay({}, data, where), _release_override(data, release), where)
     pm = data.get("package-manager")
     if pm not in PACKAGE_MANAGERS:
         raise ConfigError(
@@ -182,6 +215,11 @@ def load(name: str, directory: Path = PROFILES_DIR, *, release: str = "") -> Pro
         )
     needs_raw = data.get("needs", {})
     needs = {k: _package_list(v, where, f"needs.{k}") for k, v in needs_raw.items()}
+    unavailable = {k: _text(v, where, f"unavailable.{k}") for k, v in data.get("unavailable", {}).items()}
+    repositories = {}
+    for pkg, repo in data.get("repositories", {}).items():
+        _package_list([pkg], where, f"repositories.{pkg}")
+        repositories[pkg] = _text(repo, where, f"repositories.{pkg}")
     pipx = data.get("pipx", {})
     method = pipx.get("method", "package")
     for core in (*CORE_NEEDS, "pipx") if method == "package" else CORE_NEEDS:
@@ -219,6 +257,8 @@ def load(name: str, directory: Path = PROFILES_DIR, *, release: str = "") -> Pro
         pipx_method=method,
         trust_store=store,
         extra_steps=steps,
+        unavailable=unavailable,
+        repositories=repositories,
         files=files,
     )
 
