@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from packaging.utils import canonicalize_name
 
-from provision import profiles, toml
+from provision import toml
 from provision.command import valid_package_name
 from provision.errors import ConfigError
+from provision.platforms import profiles
 from provision.project import build_needs
 
 LINUX = ("debian", "ubuntu", "fedora", "rhel", "opensuse", "arch", "alpine")

@@ -16,8 +16,9 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from provision import toml
-from provision.errors import ConfigError
+from .. import toml
+from ..errors import ConfigError
+from ..paths import data_dir
 
 FILE = "build-needs.toml"
 NEED_KINDS = ("build", "runtime", "optional")
@@ -26,16 +27,8 @@ NEED_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 def data_path(name: str) -> Path:
-    """A data file shipped with the kit: inside the installed package, else the checkout's ``profiles/``."""
-    try:
-        from importlib.resources import files
-
-        candidate = files("provision.platforms.data") / name
-        if candidate.is_file():
-            return Path(str(candidate))
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parents[2] / "profiles" / name
+    """A data file shipped with the kit (the profiles' directory, in a checkout or in the wheel)."""
+    return data_dir() / name
 
 
 @dataclass(frozen=True)
