@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import platformdirs
 
@@ -28,8 +28,11 @@ from .run import report
 from .run.lock import Busy, exclusive
 from .run.log import RunLog
 from .run.progress import Progress
-from .run.runner import NotConverged, Runner
+from .run.runner import NotConverged, Runner, StepResult
 from .steps import Options, StepEnv
+
+if TYPE_CHECKING:
+    from invoke import Context
 
 
 @dataclass
@@ -45,7 +48,7 @@ def machine_facts(platform: str | None) -> Facts:
 
 
 def prepare(
-    ctx: object | None,
+    ctx: Context | None,
     *,
     project: str | None = None,
     platform: str | None = None,
@@ -79,7 +82,7 @@ def lock_path() -> str:
 
 
 def bootstrap(
-    ctx: object,
+    ctx: Context | None,
     *,
     project: str | None = None,
     platform: str | None = None,
@@ -122,8 +125,8 @@ def bootstrap(
         py, from_packages = interpreter.choose(fresh, env.config, env.profile, python)
         return env.with_facts(fresh, py, from_packages)
 
-    def show(res: object) -> None:
-        print(report.step_text(res, is_root=facts.is_root, dry_run=dry_run), file=human)  # type: ignore[arg-type]
+    def show(res: StepResult) -> None:
+        print(report.step_text(res, is_root=facts.is_root, dry_run=dry_run), file=human)
         human.flush()
 
     try:

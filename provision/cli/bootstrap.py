@@ -59,12 +59,12 @@ def test(c, pytest_args="", quick=False):
     venv_python = REPO / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if not venv_python.exists():
         raise Exit("provision: no project venv at .venv: run ./bootstrap first (it builds it), then ./bootstrap test", code=2)
-    lint = c.run(shlex.join([str(venv_python), "-m", "ruff", "check", str(REPO)]), warn=True, pty=False, in_stream=False)
+    lint = c.run(shlex.join([str(venv_python), "-m", "ruff", "check", str(REPO)]))
     if lint.exited:
         raise Exit("provision: ruff found problems (above)", code=lint.exited)
     argv = [str(venv_python), "-m", "pytest", str(REPO / "tests"), *shlex.split(pytest_args)]
     if quick:
         argv += ["-m", "not e2e"]
-    result = c.run(shlex.join(argv), warn=True, pty=False, in_stream=False)
+    result = c.run(shlex.join(argv))
     if result.exited:
         raise Exit(code=result.exited)

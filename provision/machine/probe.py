@@ -14,7 +14,10 @@ import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from invoke import Context
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class _Files:
 class LocalProbe(_Files):
     """This machine. Queries go through the invoke Context, with ``dry=False`` forced."""
 
-    def __init__(self, ctx: object | None = None, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, ctx: Context | None = None, env: Mapping[str, str] | None = None) -> None:
         self.ctx = ctx
         self.path = (env or os.environ).get("PATH", os.defpath)
 
@@ -86,7 +89,7 @@ class LocalProbe(_Files):
             return ProbeResult(res.returncode, res.stdout, res.stderr)
         if not shutil.which(argv[0], path=self.path) and not os.path.isabs(argv[0]):
             return ProbeResult(127, "", f"{argv[0]}: command not found")
-        result = self.ctx.run(  # type: ignore[attr-defined]
+        result = self.ctx.run(
             shlex.join(argv), hide=True, warn=True, in_stream=False, dry=False, pty=False
         )
         return ProbeResult(result.exited, result.stdout, result.stderr)

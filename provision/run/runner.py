@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..command import Command
 from ..errors import ProvisionError
@@ -22,6 +22,9 @@ from ..plan import Plan
 from ..steps import Change, Step, StepEnv
 from .log import RunLog
 from .progress import Progress, summarize_failure
+
+if TYPE_CHECKING:
+    from invoke import Context
 
 
 class NotConverged(Exception):
@@ -86,7 +89,7 @@ class Runner:
 
     def __init__(
         self,
-        ctx: object,
+        ctx: Context | None,
         *,
         dry_run: bool,
         is_root: bool,
@@ -147,7 +150,9 @@ class Runner:
         self.log.write(f"\n$ {' '.join(argv)}\n")
         token = self.progress.start(step.title, command.purpose or shown)
         try:
-            result = self.ctx.run(  # type: ignore[attr-defined]
+            # explicit on purpose: the Context may be a Fabric Connection or a test double,
+            # which do not carry the task collection's run defaults
+            result = self.ctx.run(
                 shlex.join(argv),
                 warn=True,
                 hide=self.log.stream is None,
