@@ -54,6 +54,11 @@ class TrustStore:
     bundle: str
 
 
+def fill_version(template: str, minor: str) -> str:
+    """A versioned package name: ``{version}`` = "3.12", ``{version_nodot}`` = "312" (openSUSE's naming)."""
+    return template.replace("{version}", minor).replace("{version_nodot}", minor.replace(".", ""))
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -228,7 +233,7 @@ def load(name: str, directory: Path = PROFILES_DIR, *, release: str = "") -> Pro
     py = data.get("python", {})
     for key in ("versioned-headers", "versioned-venv"):
         tmpl = py.get(key, "")
-        if tmpl and not valid_package_name(tmpl.replace("{version}", "3.0").replace("{version_nodot}", "30")):
+        if tmpl and not valid_package_name(fill_version(tmpl, "3.0")):
             raise ConfigError(f"'python.{key}' = {tmpl!r} is not a package name template.", 'For example: "python{version}-dev".', where=where)
     if method not in PIPX_METHODS:
         raise ConfigError(f"'pipx.method' is {method!r}.", f"Use one of: {', '.join(PIPX_METHODS)}.", where=where)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from ..command import Command
 from ..machine.facts import PROXY_VARS, STEP_VARS
 from ..platforms.pkgmgr import adapter
+from ..platforms.profiles import fill_version
 from . import Change, Step, StepEnv
 
 
@@ -29,11 +30,11 @@ def wanted(env: StepEnv) -> list[tuple[str, tuple[str, ...]]]:
     versioned = py.os_managed and default is not None and py.minor != default.minor
     if py.os_managed:
         if versioned and prof.versioned_headers:
-            out.append(("python-headers", (_fill(prof.versioned_headers, py.minor),)))
+            out.append(("python-headers", (fill_version(prof.versioned_headers, py.minor),)))
         else:
             out.append(("python-headers", prof.packages("python-headers")))
         if versioned and prof.versioned_venv:
-            out.append(("venv", (_fill(prof.versioned_venv, py.minor),)))
+            out.append(("venv", (fill_version(prof.versioned_venv, py.minor),)))
         else:
             out.append(("venv", prof.packages("venv")))
     if prof.pipx_method == "package":
@@ -51,10 +52,6 @@ def wanted(env: StepEnv) -> list[tuple[str, tuple[str, ...]]]:
 def proxy_variables(env: StepEnv) -> tuple[str, ...]:
     """Proxy variables set for this run: sudo resets the environment, so they are passed on."""
     return tuple(n for n in STEP_VARS if n.upper() in PROXY_VARS and n.upper() != "ALL_PROXY" and env.facts.env.get(n))
-
-
-def _fill(template: str, minor: str) -> str:
-    return template.replace("{version}", minor).replace("{version_nodot}", minor.replace(".", ""))
 
 
 class SystemPackages(Step):
