@@ -145,3 +145,22 @@ def test_facts_task_json(own_home):
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)
     assert {"system", "distro_id", "distro_version", "id_like", "pythons", "pip", "pipx", "compiler", "ca", "proxies", "sudo"} <= set(data)
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, {}),
+        ({"HTTPS_PROXY": "http://proxy:3128"}, {"HTTPS_PROXY": "http://proxy:3128"}),
+        ({"https_proxy": "http://lower:1", "HTTPS_PROXY": "http://upper:2"}, {"HTTPS_PROXY": "http://lower:1"}),  # urllib: lower case wins
+        ({"http_proxy": "http://u:secret@p:3128", "no_proxy": "localhost"}, {"HTTP_PROXY": "http://***@p:3128", "NO_PROXY": "localhost"}),
+    ],
+)
+def test_proxies_as_urllib_reads_them(monkeypatch, environ, expected):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for k, v in environ.items():
+        monkeypatch.setenv(k, v)
+    f = facts.gather()
+    assert dict(f.proxies) == expected
+    assert "secret" not in json.dumps(f.to_json())

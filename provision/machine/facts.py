@@ -134,7 +134,6 @@ def mask_url(value: str) -> str:
 def gather(
     root: str | os.PathLike[str] = "/",
     *,
-    env: Mapping[str, str] | None = None,
     run: Callable[[Sequence[str]], subprocess.CompletedProcess[str]] | None = None,
 ) -> Facts:
     """Probe this machine (read-only). ``root`` relocates the os-release lookup for tests;
@@ -145,7 +144,7 @@ def gather(
     from .pipconf import pip_config_values
     from .pythons import _run, gather_pythons
 
-    env = dict(os.environ if env is None else env)
+    env = os.environ
     ident = read_identity(root)
     path = env.get("PATH", os.defpath)
     path_dirs = tuple(path.split(os.pathsep))
@@ -153,11 +152,7 @@ def gather(
     home = env.get("HOME") or os.path.expanduser("~")
     ca = {k: env[k] for k in CA_VARS if env.get(k)}
     ca.update(pip_config_values(env, home))
-    proxies = {}
-    for k in PROXY_VARS:
-        v = env.get(k) or env.get(k.lower())
-        if v:
-            proxies[k] = mask_url(v)
+    proxies = {f"{scheme.upper()}_PROXY": mask_url(url) for scheme, url in _proxies(env).items()}
     wsl = False
     with contextlib.suppress(OSError):
         wsl = "microsoft" in Path("/proc/version").read_text().lower()
@@ -187,6 +182,17 @@ def gather(
         pipx_home=env.get("PIPX_HOME") or _pipx_home(),
         env={k: env[k] for k in STEP_VARS if env.get(k)},
     )
+
+
+def _proxies(env: Mapping[str, str]) -> dict[str, str]:
+    """The proxies by scheme, as urllib reads them from the environment (lower case wins;
+    HTTP_PROXY is ignored under CGI). urllib.request is imported only when a proxy variable
+    is set: it costs the no-op run more than the rest of the facts on a machine without one."""
+    if not any(k.lower().endswith("_proxy") for k in env):
+        return {}
+    from urllib.request import getproxies_environment
+
+    return getproxies_environment()
 
 
 def _pipx_home() -> str:
