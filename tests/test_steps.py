@@ -71,22 +71,6 @@ def test_system_packages_apt(tmp_path, name, installed, age, policy, expected):
     assert sum(1 for a in probe.asked if a[0] == "dpkg-query") == 1
 
 
-FIRST_RUN = [
-    # preset, the install argv of a first run (a fresh machine)
-    ("debian:12", ["apt-get update", "apt-get install build-essential python3-dev python3-venv pipx"]),
-    ("debian:11", ["apt-get update", "apt-get install build-essential python3-dev python3-venv"]),
-    ("ubuntu:24.04", ["apt-get update", "apt-get install build-essential python3-dev python3-venv pipx"]),
-    ("fedora:40", ["dnf install gcc gcc-c++ make redhat-rpm-config python3-devel pipx"]),
-    ("rocky:9", ["dnf install gcc gcc-c++ make redhat-rpm-config python3-devel"]),
-    ("rocky:8", ["dnf install python3.11 python3.11-devel gcc gcc-c++ make redhat-rpm-config"]),
-    ("opensuse-leap:15.6", ["zypper install python311 python311-devel gcc gcc-c++ make"]),
-    ("arch", ["pacman -Syu", "pacman -S base-devel python-pipx"]),
-    ("alpine:3.20", ["apk update", "apk add build-base python3-dev pipx"]),
-    ("macos:14", ["brew install pipx"]),
-    ("windows:11", []),
-]
-
-
 def summary(argv: tuple[str, ...]) -> str:
     """'apt-get install a b' from the full argv: the tool, the verb and the packages."""
     verbs = ("-S", "-Syu")  # pacman's verbs are flags
@@ -94,22 +78,7 @@ def summary(argv: tuple[str, ...]) -> str:
     return " ".join(words)
 
 
-@pytest.mark.parametrize(("key", "expected"), FIRST_RUN)
-def test_first_run_per_platform(tmp_path, key, expected):
-    env = make_env(tmp_path, key, pyproject="[tool.provision]\n")
-    change = SystemPackages().check(env)
-    got = [summary(c.argv_for(is_root=True)) for c in change.commands]
-    assert got == [e for e in expected]
-
-
-@pytest.mark.parametrize(("key", "expected"), [row for row in FIRST_RUN if row[1]])
-def test_run_with_everything_present_changes_nothing(tmp_path, key, expected):
-    env = make_env(tmp_path, key, pyproject="[tool.provision]\n")
-    wanted = expected[-1].split()[2:]
-    installed = "".join(f"{p}\tii \n" if env.profile.package_manager == "apt" else f"{p}\n" for p in wanted)
-    probe = FakeProbe(commands={(q,): ProbeResult(0, installed) for q in ("dpkg-query", "rpm", "pacman", "apk", "brew")}, clock=NOW)
-    env = replace(env, probe=probe)
-    assert SystemPackages().check(env).commands == ()
+# the first run's exact argv and the everything-present no-op, per platform: tests/test_platform_plans.py
 
 
 def test_project_needs_join_the_one_transaction(tmp_path):
