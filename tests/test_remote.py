@@ -23,7 +23,6 @@ import pytest
 from provision.errors import ConfigError, ProvisionError
 from provision.paths import REPO
 from provision.remote import run as remote_run
-from provision.remote import ssh
 from provision.remote.commands import RemoteOptions, bootstrap_argv, expand_home, shell_line, unpack_line
 from provision.remote.hosts import Host, collect_hosts, parallelism, parse_host, parse_hosts, parse_inventory, parse_timeout, read_inventory
 from provision.remote.kit import EXCLUDES, build_tarball, kit_files
@@ -516,30 +515,81 @@ def test_bad_options_fail_before_any_connection(fake_ssh: dict[str, FakeConnecti
 # --------------------------------------------------------------------------- installing Fabric
 
 
-def test_ensure_fabric_installs_once_with_the_ca(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "fabric", None)  # "not installed"
+INSTALLING = "provision: installing Fabric for remote runs into the kit's tool venv (requirements-remote.txt), once\n"
+
+
+@pytest.fixture
+def no_fabric(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fabric "not installed" (an import fails), in a venv (not the system Python), no CA in the environment."""
+    monkeypatch.setitem(sys.modules, "fabric", None)
     monkeypatch.setattr(sys, "base_prefix", "/usr")
     monkeypatch.setattr(sys, "prefix", "/kit/.tools")
-    ran: list[list[str]] = []
+    for name in ("PIP_CERT", "SSL_CERT_FILE"):
+        monkeypatch.delenv(name, raising=False)
 
-    def fake_run(argv: list[str], **kwargs: Any) -> SimpleNamespace:
-        ran.append(argv)
-        return SimpleNamespace(returncode=1, stdout="", stderr="ERROR: Could not find a version that satisfies the requirement fabric==3.2.3\n")
 
-    monkeypatch.setattr(ssh.subprocess, "run", fake_run)
+class FakePip:
+    """Records each pip argv; a successful install makes ``import fabric`` work, as pip would."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, returncode: int = 0, stderr: str = "", installs: bool = True) -> None:
+        self.monkeypatch, self.returncode, self.stderr, self.installs = monkeypatch, returncode, stderr, installs
+        self.ran: list[list[str]] = []
+
+    def __call__(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        self.ran.append(argv)
+        if self.returncode == 0 and self.installs:
+            self.monkeypatch.setitem(sys.modules, "fabric", SimpleNamespace(__name__="fabric"))
+        return subprocess.CompletedProcess(argv, self.returncode, "", self.stderr)
+
+
+def test_ensure_fabric_installs_once_with_the_ca(no_fabric: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    pip = FakePip(monkeypatch)
+    err = io.StringIO()
+    ensure_fabric("/corp.pem", err, pip=pip)
+    assert err.getvalue() == INSTALLING
+    (argv,) = pip.ran
+    assert argv[:4] == [sys.executable, "-m", "pip", "install"]
+    assert argv[-4:] == ["-r", str(REQUIREMENTS), "--cert", "/corp.pem"]
+    ensure_fabric("/corp.pem", err, pip=pip)  # installed now: nothing to do, nothing printed
+    assert len(pip.ran) == 1 and err.getvalue() == INSTALLING
+
+
+@pytest.mark.parametrize(("ca_bundle", "env", "cert"), [
+    ("/corp.pem", {"PIP_CERT": "/env.pem"}, ["--cert", "/corp.pem"]),  # --ca-bundle wins
+    (None, {"PIP_CERT": "/env.pem", "SSL_CERT_FILE": "/ssl.pem"}, ["--cert", "/env.pem"]),
+    (None, {"SSL_CERT_FILE": "/ssl.pem"}, ["--cert", "/ssl.pem"]),
+    (None, {}, []),
+])
+def test_ensure_fabric_trusts_the_ca_pip_would(no_fabric: None, monkeypatch: pytest.MonkeyPatch, ca_bundle: str | None,
+                                               env: dict[str, str], cert: list[str]) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    pip = FakePip(monkeypatch)
+    ensure_fabric(ca_bundle, io.StringIO(), pip=pip)
+    (argv,) = pip.ran
+    assert argv[argv.index(str(REQUIREMENTS)) + 1:] == cert
+
+
+def test_ensure_fabric_install_failure_names_pip_s_error(no_fabric: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    pip = FakePip(monkeypatch, returncode=1, stderr="ERROR: Could not find a version that satisfies the requirement fabric==3.2.3\n")
     err = io.StringIO()
     with pytest.raises(ProvisionError, match="installing Fabric .* failed: ERROR: Could not find a version"):
-        ensure_fabric("/corp.pem", err)
-    assert err.getvalue() == "provision: installing Fabric for remote runs into the kit's tool venv (requirements-remote.txt), once\n"
-    assert ran[0][:4] == [sys.executable, "-m", "pip", "install"]
-    assert ran[0][-2:] == ["--cert", "/corp.pem"] and str(REQUIREMENTS) in ran[0]
+        ensure_fabric("/corp.pem", err, pip=pip)
+    assert err.getvalue() == INSTALLING and len(pip.ran) == 1
+
+
+def test_ensure_fabric_installed_but_not_importable(no_fabric: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ProvisionError, match="installed but cannot be imported.*rm -rf /kit/.tools"):
+        ensure_fabric(None, io.StringIO(), pip=FakePip(monkeypatch, installs=False))
 
 
 def test_ensure_fabric_never_installs_into_the_system_python(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "fabric", None)
     monkeypatch.setattr(sys, "base_prefix", sys.prefix)
+    pip = FakePip(monkeypatch)
     with pytest.raises(ProvisionError, match="PEP 668"):
-        ensure_fabric()
+        ensure_fabric(pip=pip)
+    assert pip.ran == []
 
 
 def test_requirements_remote_pins_everything_exactly() -> None:

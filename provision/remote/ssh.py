@@ -100,8 +100,16 @@ def classify_error(exc: BaseException, *, host: str, hostname: str, port: int, u
 # --------------------------------------------------------------------------- Fabric
 
 
-def ensure_fabric(ca_bundle: str | None = None, out: TextIO | None = None) -> None:
-    """Install ``requirements-remote.txt`` into the kit's tool venv the first time it is needed."""
+def _run_pip(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+
+def ensure_fabric(ca_bundle: str | None = None, out: TextIO | None = None, *,
+                  pip: Callable[[list[str]], subprocess.CompletedProcess[str]] = _run_pip) -> None:
+    """Install ``requirements-remote.txt`` into the kit's tool venv the first time it is needed.
+
+    ``pip`` runs the install (a fake in the tests: no network, nothing installed).
+    """
     try:
         import fabric  # noqa: F401
         import paramiko  # noqa: F401
@@ -122,7 +130,7 @@ def ensure_fabric(ca_bundle: str | None = None, out: TextIO | None = None) -> No
     ca = ca_bundle or os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE")
     if ca:
         argv += ["--cert", ca]
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    done = pip(argv)
     if done.returncode != 0:
         raise ProvisionError(f"installing Fabric ({REQUIREMENTS.name}) into {sys.prefix} failed: {last_words(done.stderr + done.stdout)}",
                              "Behind a TLS-inspecting proxy add --ca-bundle /path/to/corporate-ca.pem; check the network to the package index.")
