@@ -24,7 +24,7 @@ from provision.errors import ConfigError, ProvisionError
 from provision.paths import REPO
 from provision.remote import run as remote_run
 from provision.remote.commands import RemoteOptions, bootstrap_argv, expand_home, shell_line, unpack_line
-from provision.remote.hosts import Host, collect_hosts, parallelism, parse_host, parse_hosts, parse_inventory, parse_timeout, read_inventory
+from provision.remote.hosts import Host, collect_hosts, mask_spec, parallelism, parse_host, parse_hosts, parse_inventory, parse_timeout, read_inventory
 from provision.remote.kit import EXCLUDES, build_tarball, kit_files
 from provision.remote.results import HostResult, aggregate, failed_hosts, result_from_bootstrap, total_line
 from provision.remote.ssh import REQUIREMENTS, HostKeyUnknown, classify_error, ensure_fabric, fingerprint, host_key_policy
@@ -93,6 +93,72 @@ def test_bad_hosts_say_what_is_wrong(text: str, message: str) -> None:
         parse_host(text, where="--hosts")
     assert message in str(e.value)
     assert str(e.value).startswith("--hosts: bad host ")
+
+
+# (--hosts value, inventory line or None, the secret's pieces that must appear nowhere)
+SECRET_SPECS = [
+    ("dev:Zq9secret@h1", "dev:Zq9secret@h1", ["Zq9secret"]),
+    ("dev:Zq9secret@h1:2222", "dev:Zq9secret@h1:2222  # build box", ["Zq9secret"]),
+    ("root:Zq9@Yw7:Xv5@[::1]:22", "root:Zq9@Yw7:Xv5@[::1]:22", ["Zq9", "Yw7", "Xv5"]),  # '@' and ':' in the password
+    ("dev:Zq9 Yw7@h1", "dev:Zq9 Yw7@h1", ["Zq9", "Yw7"]),  # a blank in it
+    ("h0,dev:Zq9,Yw7@h1", None, ["Zq9", "Yw7"]),  # a comma in it: --hosts splits there
+    (None, "dev:Zq9#Yw7@h1", ["Zq9", "Yw7"]),  # a '#' in it: an inventory comment starts there
+    (":Zq9secret@h1", ":Zq9secret@h1", ["Zq9secret"]),  # no user
+    ("dev:Zq9secret@", "dev:Zq9secret@", ["Zq9secret"]),  # no host
+    ("ops:Zq9secret@h;rm", "ops:Zq9secret@h;rm", ["Zq9secret"]),  # and a bad host name
+    ("dev:Zq9secret@h1:ssh", "dev:Zq9secret@h1:ssh", ["Zq9secret"]),  # and a bad port
+]
+
+
+@pytest.mark.parametrize(("hosts", "line", "secrets"), SECRET_SPECS)
+def test_a_password_in_a_host_spec_is_refused_and_never_repeated(tmp_path: Path, hosts: str | None, line: str | None,
+                                                                 secrets: list[str]) -> None:
+    messages = []
+    if hosts is not None:
+        with pytest.raises(ConfigError) as e:
+            parse_hosts(hosts)
+        messages.append(str(e.value))
+    if line is not None:
+        inv = tmp_path / "hosts"
+        inv.write_text(f"h9\n{line}\n", encoding="utf-8")
+        with pytest.raises(ConfigError) as e:
+            read_inventory(str(inv))
+        messages.append(str(e.value))
+        assert str(e.value).startswith(f"{inv}:2: bad host ")
+    for msg in messages:
+        assert "passwords are never taken" in msg and ":***@" in msg
+        for secret in secrets:
+            assert secret not in msg
+
+
+@pytest.mark.parametrize(("hosts", "line", "secrets"), [s for s in SECRET_SPECS if s[0] is not None])
+def test_remote_refuses_a_password_with_exit_2_and_without_the_password(capsys: pytest.CaptureFixture[str], hosts: str,
+                                                                        line: str | None, secrets: list[str]) -> None:
+    from invoke import Collection, Program
+
+    from provision.cli.remote import remote
+
+    with pytest.raises(SystemExit) as e:
+        Program(namespace=Collection(remote), name="provision").run(["provision", "remote", "--hosts", hosts])
+    assert e.value.code == 2
+    out, err = capsys.readouterr()
+    assert err.startswith("provision: --hosts: bad host ") and "passwords are never taken" in err
+    for secret in secrets:
+        assert secret not in out + err
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    ("dev:pw@h1", "dev:***@h1"), ("a:b:c@d@h1:22", "a:***@h1:22"), ("dev@h1", "dev@h1"), ("h1:22", "h1:22"),
+    ("[::1]:22", "[::1]:22"), ("dev@[::1]:22", "dev@[::1]:22"),
+])
+def test_mask_spec(text: str, masked: str) -> None:
+    assert mask_spec(text) == masked
+
+
+def test_a_port_before_a_user_is_not_a_password() -> None:
+    """The comma rule only reads on after a failure: "h2:2222,dev@h3" stays two hosts."""
+    assert parse_hosts("h2:2222,dev@h3") == [Host("h2", None, 2222), Host("h3", "dev")]
+    assert parse_inventory("h2:2222 # ops@example.test\n", "inv") == [Host("h2", None, 2222)]
 
 
 def test_parse_hosts_commas_and_empties() -> None:

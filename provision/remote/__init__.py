@@ -20,6 +20,7 @@ inventory, tarball members, remote command lines, error messages, the aggregatio
 results), so it is tested as tables. Fabric is imported lazily: it is installed into the
 kit's tool venv on first use (``requirements-remote.txt``).
 
-Secrets never reach the output or the logs: no password or passphrase is ever taken,
-and only key *paths* and host-key *fingerprints* are named in messages.
+Secrets never reach the output or the logs: no password or passphrase is ever taken (one
+typed into a host spec is refused, masked: ``dev:***@h1``), and only key *paths* and
+host-key *fingerprints* are named in messages.
 """

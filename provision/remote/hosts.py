@@ -41,16 +41,39 @@ class Host:
         return self.label
 
 
+def has_password(text: str) -> bool:
+    """Whether a spec carries a password: a ``:`` in the part before its last ``@`` (``user:secret@host``).
+
+    No user name has a ``:``, so this never mistakes a valid spec for one with a password.
+    """
+    return ":" in text.rpartition("@")[0]
+
+
+def mask_spec(text: str) -> str:
+    """A host spec as a message may show it: a password in it becomes ``***`` (``dev:***@h1``)."""
+    if not has_password(text):
+        return text
+    userinfo, _, rest = text.rpartition("@")
+    return userinfo.partition(":")[0] + ":***@" + rest
+
+
 def parse_host(text: str, *, where: str = "") -> Host:
-    """Parse ``[user@]host[:port]``; IPv6 addresses go in brackets: ``[::1]:2222``."""
+    """Parse ``[user@]host[:port]``; IPv6 addresses go in brackets: ``[::1]:2222``.
+
+    Every message names the spec through ``mask_spec``: a password typed into it never
+    reaches the terminal, a CI log or a shared screen.
+    """
     spec = text.strip()
 
     def bad(problem: str, fix: str = "") -> ConfigError:
-        return ConfigError(f"bad host {text!r}: {problem}.", fix or "Write hosts as [user@]host[:port], e.g. dev@build1:2222 or [::1]:22.",
-                           where=where)
+        return ConfigError(f"bad host {mask_spec(text)!r}: {problem}.",
+                           fix or "Write hosts as [user@]host[:port], e.g. dev@build1:2222 or [::1]:22.", where=where)
 
     if not spec:
         raise bad("it is empty")
+    if has_password(spec):
+        raise bad("it carries a password (user:password@host), and passwords are never taken",
+                  "Log in with a key instead: --identity PATH, ssh-agent, or IdentityFile in the SSH config.")
     if any(c.isspace() for c in spec):
         raise bad("it contains blanks", "Separate hosts with commas in --hosts, or one per line in an inventory.")
     user: str | None = None
@@ -94,20 +117,46 @@ def parse_host(text: str, *, where: str = "") -> Host:
 
 
 def parse_hosts(text: str) -> list[Host]:
-    """``--hosts``: comma-separated host strings."""
-    parts = [p for p in text.split(",")]
+    """``--hosts``: comma-separated host strings.
+
+    A password may hold a comma (``dev:pa,ss@h1``): when a piece fails, the pieces up to the
+    next ``@`` are read as one spec, so the refusal names a password, masked, and not a
+    piece of it as a bad port.
+    """
+    parts = text.split(",")
     if not any(p.strip() for p in parts):
         raise ConfigError("--hosts is empty.", "Give at least one host: --hosts dev@build1,build2:2222")
-    return [parse_host(p, where="--hosts") for p in parts if p.strip()]
+    hosts = []
+    for i, part in enumerate(parts):
+        if not part.strip():
+            continue
+        try:
+            hosts.append(parse_host(part, where="--hosts"))
+        except ConfigError:
+            ends = [j for j in range(i, len(parts)) if "@" in parts[j]]
+            joined = ",".join(parts[i:ends[0] + 1]) if ends else part
+            if has_password(joined):
+                parse_host(joined, where="--hosts")  # raises the refusal, the password masked
+            raise
+    return hosts
 
 
 def parse_inventory(text: str, source: str = "inventory") -> list[Host]:
-    """One host per line; ``#`` starts a comment; blank lines are skipped."""
+    """One host per line; ``#`` starts a comment; blank lines are skipped.
+
+    A password may hold a ``#`` (``dev:pa#ss@h1``): when a line fails, the whole line is
+    checked for one, so the refusal is about the password, masked.
+    """
     hosts = []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if line:
-            hosts.append(parse_host(line, where=f"{source}:{number}"))
+            try:
+                hosts.append(parse_host(line, where=f"{source}:{number}"))
+            except ConfigError:
+                if has_password(raw):
+                    parse_host(raw, where=f"{source}:{number}")
+                raise
     return hosts
 
 
