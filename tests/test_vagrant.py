@@ -27,8 +27,8 @@ from invoke import MockContext, Result
 
 from provision import vm
 from provision.errors import ProvisionError
+from provision.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 VAGRANTFILE = REPO / "Vagrantfile"
 
 EXPECTED_BOXES = {
@@ -56,6 +56,7 @@ def vagrant_env(tmp: Path, **extra: str) -> dict[str, str]:
         VAGRANT_CHECKPOINT_DISABLE="1",  # no version check over the network
         VAGRANT_NO_COLOR="1",
         VAGRANT_CWD=str(REPO),
+        TMPDIR=str(tmp),  # vagrant's own temporary files, not in /tmp
     )
     env.update(extra)
     return env
@@ -250,7 +251,8 @@ def run_provision(tmp: Path, script: str, *args: str, **env: str) -> tuple[subpr
     (repo / "bootstrap").write_text(FAKE_BOOTSTRAP)
     (repo / "bootstrap").chmod(0o755)
     (tmp / "provision.sh").write_text(script)
-    res = subprocess.run(["sh", str(tmp / "provision.sh"), str(repo), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=30)
+    env = {**os.environ, "TMPDIR": str(tmp), **env}  # the script's mktemp: under tmp, not /tmp
+    res = subprocess.run(["sh", str(tmp / "provision.sh"), str(repo), *args], env=env, capture_output=True, text=True, timeout=30)
     calls = (repo / "calls").read_text().splitlines() if (repo / "calls").exists() else []
     return res, calls
 
@@ -379,12 +381,60 @@ def test_vm_test_runs_bootstrap_twice_and_checks(monkeypatch: pytest.MonkeyPatch
         assert call.kwargs["env"]["VAGRANT_CWD"] == str(REPO)
 
 
-def test_cli_vm_is_a_collection_of_thin_tasks() -> None:
-    from invoke import Collection
+@pytest.fixture
+def vagrant_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`vagrant` and VirtualBox "installed" (never run: MockContext answers), no CA bundle."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for prog in ("vagrant", "VBoxManage"):
+        (bin_dir / prog).write_text("#!/bin/sh\nexit 99\n")
+        (bin_dir / prog).chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("PROVISION_CA_BUNDLE", raising=False)
+
+
+def status_of(*machines: str) -> str:
+    return mr(*(row for m in machines for row in (f"{m},provider-name,virtualbox", f"{m},state,not_created")))
+
+
+@pytest.mark.parametrize(("task", "args", "answers", "code"), [
+    ("up", ["debian"], {STATUS: Result(stdout=status_of("debian")), "vagrant up debian": Result()}, 0),
+    ("up", ["debian"], {STATUS: Result(stdout=status_of("debian")), "vagrant up debian": Result(exited=3)}, 3),
+    ("destroy", ["fedora"], {"vagrant destroy --force fedora": Result()}, 0),
+    ("status", [], {"vagrant status --machine-readable": Result(stdout=status_of("debian", "ubuntu", "ubuntu2204", "fedora"))}, 0),
+])
+def test_cli_vm_tasks_run_vagrant_through_the_context(vagrant_on_path: None, capsys: pytest.CaptureFixture[str], task: str,
+                                                      args: list[str], answers: dict[str, Result], code: int) -> None:
+    """Each task hands its Context to provision/vm.py: exactly these vagrant commands, this repository's
+    Vagrantfile, and vagrant's exit status as the task's."""
+    from invoke import Collection, Exit
 
     import provision.cli.vm
 
     ns = Collection.from_module(provision.cli.vm)
     assert {"up", "test", "destroy", "status"} <= set(ns.task_names)
-    src = Path(provision.cli.vm.__file__).read_text()
-    assert "ctx.run" not in src and "c.run" not in src  # the work is in provision/vm.py
+    ctx = MockContext(run=answers)  # any other command raises NotImplementedError
+    if code:
+        with pytest.raises(Exit) as e:
+            ns[task](ctx, *args)
+        assert e.value.code == code
+    else:
+        ns[task](ctx, *args)
+    assert [call.args[0] for call in ctx.run.call_args_list] == list(answers)
+    for call in ctx.run.call_args_list:
+        assert call.kwargs["env"]["VAGRANT_CWD"] == str(REPO) and call.kwargs["in_stream"] is False
+    if task == "status":
+        rows = [line.split()[:4] for line in capsys.readouterr().out.splitlines()]
+        assert rows == [[name, "not_created", "virtualbox", box] for name, box in EXPECTED_BOXES.items()]
+
+
+def test_cli_vm_task_errors_are_one_paragraph_and_exit_2(vagrant_on_path: None) -> None:
+    from invoke import Exit
+
+    import provision.cli.vm
+
+    ctx = MockContext(run={})  # a recording run that answers nothing
+    with pytest.raises(Exit) as e:
+        provision.cli.vm.up(ctx, "centos")
+    assert e.value.code == 2 and "no machine named 'centos'" in str(e.value.message)
+    assert ctx.run.call_args_list == []

@@ -1,4 +1,4 @@
-"""The ``remote`` task: provision many hosts over SSH, in parallel (logic in provision.remote).
+"""The ``remote`` task: provision many hosts over SSH, in parallel (logic in the package provision.remote).
 
 tasks.py registers it: ``from provision.cli.remote import remote``.
 """
@@ -30,14 +30,17 @@ REMOTE_HELP = {
 def remote(c, hosts=None, inventory=None, parallel=0, ssh_config=None, identity=None, remote_path=None, no_push=False,
            dry_run=False, ca_bundle=None, project=None, accept_new_host_keys=False, connect_timeout=None, json=False):
     """Provision many hosts over SSH in parallel: push the kit, run stage 0 and bootstrap there, recap per host."""
-    from provision import remote as rm
+    from provision.remote.commands import DEFAULT_REMOTE_PATH, RemoteOptions
+    from provision.remote.hosts import parse_timeout
+    from provision.remote.results import failed_hosts
+    from provision.remote.run import remote as run_remote
 
     with user_errors("provision: interrupted; hosts that were mid-run converge when run again"):
-        timeout = rm.parse_timeout(connect_timeout)
-        options = rm.RemoteOptions(
-            remote_path=remote_path or rm.DEFAULT_REMOTE_PATH, push=not no_push, dry_run=dry_run, ca_bundle=ca_bundle,
+        timeout = parse_timeout(connect_timeout)
+        options = RemoteOptions(
+            remote_path=remote_path or DEFAULT_REMOTE_PATH, push=not no_push, dry_run=dry_run, ca_bundle=ca_bundle,
             project=project, ssh_config=ssh_config, identity=identity, accept_new_host_keys=accept_new_host_keys,
             connect_timeout=timeout,
         )
-        code, results = rm.remote(hosts=hosts, inventory=inventory, parallel=parallel, options=options, as_json=json)
-    finish(code, f"provision: remote failed on: {', '.join(rm.failed_hosts(results))}")
+        code, results = run_remote(hosts=hosts, inventory=inventory, parallel=parallel, options=options, as_json=json)
+    finish(code, f"provision: remote failed on: {', '.join(failed_hosts(results))}")

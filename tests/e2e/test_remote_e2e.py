@@ -27,9 +27,10 @@ from pathlib import Path
 
 import pytest
 
+from provision.paths import REPO
+
 from .chroot import Chroot, host_ca_bundle, skip_reason
 
-REPO = Path(__file__).resolve().parents[2]
 TIMINGS = Path("/tmp/provision-remote-timings.txt")
 PORT = 2222
 INCLUDE = ("python3", "openssh-server", "sudo")
@@ -158,23 +159,10 @@ def ssh_hosts(addresses: Sequence[str], workdir: Path) -> Iterator[tuple[list[Ss
 # --------------------------------------------------------------------------- the controller
 
 
-def remote_registered() -> bool:
-    return "from provision.cli.remote import remote" in (REPO / "tasks.py").read_text(encoding="utf-8")
-
-
 def run_remote(args: Sequence[str], timeout: float = 3600) -> tuple[subprocess.CompletedProcess[str], float]:
-    """``./bootstrap remote ARGS`` (or the task alone while tasks.py does not register it yet)."""
+    """``./bootstrap remote ARGS``, as a user runs it (stage 0, then the task); no ssh-agent keys."""
     env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
-    if remote_registered():
-        argv = [str(REPO / "bootstrap"), "remote", *args]
-    else:
-        tools = REPO / ".tools" / "bin" / "python"
-        if not tools.exists():
-            subprocess.run([str(REPO / "bootstrap"), "--version"], check=True, capture_output=True, env=env)
-        program = ("import sys; from invoke import Collection, Program; from provision.cli.remote import remote; "
-                   "Program(namespace=Collection(remote), name='provision').run(['provision', 'remote', *sys.argv[1:]])")
-        argv = [str(tools), "-c", program, *args]
-        env["PYTHONPATH"] = str(REPO)
+    argv = [str(REPO / "bootstrap"), "remote", *args]
     started = time.monotonic()
     done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     wall = time.monotonic() - started
