@@ -28,6 +28,7 @@ from . import Finding
 from . import tls as tls_mod
 from .fixes import Machine, render
 from .rules import Hit
+from .text import safe
 
 #: a pip/certifi CA bundle older than this is mentioned (info); older than STALE, a warning
 CERTIFI_OLD_DAYS = 2 * 365
@@ -370,4 +371,5 @@ def text_report(findings: Sequence[Finding], header: str) -> str:
         lines += [f"         fix: {x}" for x in f.fix]
     bad = [f for f in findings if f.severity in ("error", "warning")]
     lines.append(f"doctor: {len(bad)} problem(s)" if bad else "doctor: healthy")
-    return "\n".join(lines)
+    # paths, proxy values and a certificate's issuer name come from outside: neutralised
+    return safe("\n".join(lines))
