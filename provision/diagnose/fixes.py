@@ -189,7 +189,9 @@ def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
     elif c == "venv-unavailable":
         minor = log.venv_minor
         v["version"] = minor or ""
-        if prof and prof.versioned_venv and minor and minor != _default_minor(machine):
+        # only where the platform ships venv apart from the interpreter (Debian's pythonX.Y-venv);
+        # elsewhere a failing venv is a broken installation, not a missing package
+        if prof and prof.versioned_venv and prof.needs.get("venv") and minor and minor != _default_minor(machine):
             ctx.flags.add("versioned")
             v["venv"] = prof.versioned_venv.replace("{version}", minor).replace("{version_nodot}", minor.replace(".", ""))
     elif c == "missing-native-library":
@@ -297,7 +299,7 @@ def _steps(machine: Machine, ctx: Context, steps: Iterable[Mapping[str, Any]], h
 
 
 def _norm_cmd(text: str) -> str:
-    return re.sub(r"\s+|\\ ", " ", text).strip().lower()
+    return re.sub(r"\s+|\\ ", " ", text.replace("'", "").replace('"', "")).strip().lower()
 
 
 def _already_ran(text: str, ran: Sequence[str]) -> bool:

@@ -356,11 +356,11 @@ PLATFORM_MARKS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"|is not recognized as an internal or external command|name of a cmdlet|\bC1083\b|Microsoft Visual C\+\+|vcvarsall|\bcl\.exe\b",
         re.I), "windows"),
     (_r(r"/opt/homebrew/|/usr/local/Cellar/|/usr/local/opt/|/Library/Frameworks/Python\.framework|/private/var/folders/"
-        r"|\bmacosx-\d+|/Applications/Python \d|\bxcrun\b|/Users/[^/\s]+/"), "macos"),
+        r"|\bmacosx-\d+|/Applications/Python\\? \d|\bxcrun\b|/Users/[^/\s]+/"), "macos"),
     (_r(r"\bmusl\b|package manager \(apk\)|\bapk add\b|\blinux-musl\b|-alpine\d|\balpine:\d"), "alpine"),
     (_r(r"\.fc\d\d\b|/usr/lib/rpm/redhat/|\bdnf install\b"), "fedora"),
     (_r(r"\.el[789](?:_\d+)?\b|\bCentOS\b|\bRocky\b|\bAlmaLinux\b"), "rocky"),
-    (_r(r"^\s*Command '[\w.-]+' not found, but|ppa:deadsnakes|~ubuntu|\bUbuntu\b"), "ubuntu"),
+    (_r(r"^\s*Command '[\w.-]+' not found, but|ppa:deadsnakes|~ubuntu\d|\bUbuntu \d\d\.\d\d"), "ubuntu"),
     (_r(r"package manager \(pacman\)|\bpacman -S\b|\barchlinux\b"), "arch"),
     (_r(r"\bzypper\b|\bopenSUSE\b"), "opensuse"),
     (_r(r"/usr/lib/python3/dist-packages|On Debian/Ubuntu systems|\bDebian\b"), "debian"),
@@ -419,12 +419,12 @@ class LogFacts:
 
     @property
     def platform(self) -> tuple[str, str] | None:
-        """(platform ID, the line that shows it), strongest marks first; None when nothing does."""
+        """(platform ID, the line that shows it), the most marked first; None when nothing does
+        (weak marks, such as Debian's wording that Ubuntu shares, never decide)."""
         strong = [(n, p) for p, n in self.platforms.items() if p not in WEAK_PLATFORMS]
-        pool = strong or [(n, p) for p, n in self.platforms.items()]
-        if not pool:
+        if not strong:
             return None
-        _, best = max(pool)
+        _, best = max(strong)
         return best, self.platform_evidence[best]
 
 
@@ -440,7 +440,7 @@ _FACTS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
     ("requires", ("different python",), _r(r"require a different python version: (.+)")),
     ("explicit", ("python3.",), _r(r"(?:/usr/(?:local/)?bin/|\s|^)python(3\.\d+)(?:\s+-|\b')")),
     ("host", ("host=", "Could not fetch"), _r(r"HTTPSConnectionPool\(host='([^']+)'|Could not fetch URL https?://([^/:]+)")),
-    ("framework", ("Python.framework", "/Applications/Python"), _r(r"Python\.framework/Versions/(3\.\d+)|/Applications/Python (3\.\d+)/")),
+    ("framework", ("Python.framework", "/Applications/Python"), _r(r"Python\.framework/Versions/(3\.\d+)|/Applications/Python\\? (3\.\d+)/")),
     ("compiler-exit", ("failed with exit", "Compile failed"),
      _r(r"error: command '[^']*(?:gcc|cc|clang|cl\.exe)[^']*' failed with exit (?:status|code) \d+|Compile failed")),
 )
@@ -640,7 +640,8 @@ class Scanner:
         pkg = self.facts.failing_package
         if self.facts.build_failed and pkg and not (found & build):
             needs = build_needs(pkg, build_needs_file)
-            native_needs = [x for x in needs if x not in ("build-tools", "python-headers")]
+            # the library first: pkg-config only finds it
+            native_needs = sorted((x for x in needs if x not in ("build-tools", "python-headers")), key=lambda x: x == "pkg-config")
             if native_needs:
                 # a truncated log names only the package: its known build needs are the likely cause
                 lines = [(0, f"the build of {pkg} failed (the log shows no compiler error, only the package name)")]
