@@ -429,21 +429,29 @@ class LogFacts:
 
 
 _NAME = r"([A-Za-z0-9][A-Za-z0-9._-]*)"
-_FACTS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (
-    ("failed", ("uild", "ailed", "error"), _r(r"Failed building wheel for " + _NAME + r"|Could not build wheels for " + _NAME + r"|Failed to build '?" + _NAME
-                  + r"'?(?: when|\s*$)|Running setup\.py install for " + _NAME + r" \.\.\. error|Building wheel for " + _NAME
-                  + r" \([^)]*\)(?: \.\.\.|: finished with status) '?error")),
+_FACTS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (  # (what, its words, pattern)
+    ("failed", ("Failed", "Could", "Running", "Building"),
+     _r(r"Failed building wheel for " + _NAME + r"|Could not build wheels for " + _NAME + r"|Failed to build '?" + _NAME
+        + r"'?(?: when|\s*$)|Running setup\.py install for " + _NAME + r" \.\.\. error|Building wheel for " + _NAME
+        + r" \([^)]*\)(?: \.\.\.|: finished with status) '?error")),
     ("collecting", ("Collecting",), _r(r"^\s*Collecting " + _NAME)),
-    ("include", ("-I/usr/include/python",), _r(r"-I/usr/include/python(3\.\d+)")),
-    ("venv", ("-venv", "ensurepip"), _r(r"apt(?:-get)? install (?:-y )?python(3\.\d+)-venv|bin/python(3\.\d+)', '-I?m', 'ensurepip'")),
-    ("versions", ("from versions",), _r(r"\(from versions: ([^)]*)\)")),
-    ("requires", ("different python",), _r(r"require a different python version: (.+)")),
-    ("explicit", ("python3.",), _r(r"(?:/usr/(?:local/)?bin/|\s|^)python(3\.\d+)(?:\s+-|\b')")),
-    ("host", ("host=", "Could not fetch"), _r(r"HTTPSConnectionPool\(host='([^']+)'|Could not fetch URL https?://([^/:]+)")),
-    ("framework", ("Python.framework", "/Applications/Python"), _r(r"Python\.framework/Versions/(3\.\d+)|/Applications/Python\\? (3\.\d+)/")),
-    ("compiler-exit", ("failed with exit", "Compile failed"),
+    ("include", ("include",), _r(r"-I/usr/include/python(3\.\d+)")),
+    ("venv", ("venv", "ensurepip"), _r(r"apt(?:-get)? install (?:-y )?python(3\.\d+)-venv|bin/python(3\.\d+)', '-I?m', 'ensurepip'")),
+    ("versions", ("versions",), _r(r"\(from versions: ([^)]*)\)")),
+    ("requires", ("different",), _r(r"require a different python version: (.+)")),
+    ("explicit", ("python3",), _r(r"(?:/usr/(?:local/)?bin/|\s|^)python(3\.\d+)(?:\s+-|\b')")),
+    ("host", ("HTTPSConnectionPool", "Could"), _r(r"HTTPSConnectionPool\(host='([^']+)'|Could not fetch URL https?://([^/:]+)")),
+    ("framework", ("framework", "Applications"), _r(r"Python\.framework/Versions/(3\.\d+)|/Applications/Python\\? (3\.\d+)/")),
+    ("compiler-exit", ("failed", "Compile"),
      _r(r"error: command '[^']*(?:gcc|cc|clang|cl\.exe)[^']*' failed with exit (?:status|code) \d+|Compile failed")),
 )
+_FACT_WORDS: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+for _key, _words, _pattern in _FACTS:
+    for _w in _words:
+        _FACT_WORDS.setdefault(_w, []).append((_key, _pattern))
+#: facts only the first occurrence of which counts (the attribute that holds it)
+_ONCE = {"collecting": "requested", "include": "include_minor", "venv": "venv_minor", "requires": "requires_python",
+         "host": "index_host", "framework": "framework_minor"}
 #: a command the log shows being run: after a shell prompt, Docker's RUN, set -x's "+ ", or a
 #: macOS .command file (the way the Finder runs it)
 _RAN = _r(r"^\s*(?:\S*[$#%>] |\+ |(?:Step \d+/\d+ : )?RUN |=> \[[^\]]*\] RUN )(.+)$|^\s*(\S.*\.command)(?: ; exit;)?\s*$")
@@ -478,6 +486,7 @@ class Scanner:
         self.rules = tuple(rules)
         self.keywords = _index(self.rules)
         self.always = tuple(r for r in self.rules if not r.needles)
+        self.order = {id(r): i for i, r in enumerate(self.rules)}
         self.hits: dict[tuple[str, str | None], Hit] = {}
         self.facts = LogFacts()
         self.conflicts = conflicts.Parser()
@@ -520,10 +529,9 @@ class Scanner:
         keys = words & self.keywords.keys()
         if not keys and not self.always:
             return False
-        picked = {id(r) for k in keys for r in self.keywords[k]}
-        for rule in self.rules:
-            if id(rule) not in picked and rule not in self.always:
-                continue
+        picked = {id(r): r for k in keys for r in self.keywords[k]}
+        picked.update((id(r), r) for r in self.always)
+        for rule in sorted(picked.values(), key=lambda r: self.order[id(r)]):
             if rule.needles and not any(x in line for x in rule.needles):
                 continue
             m = rule.pattern.search(line)
@@ -563,14 +571,14 @@ class Scanner:
                 f.python_flavor = f.python_flavor or "homebrew"
         if "Running command" in line or "  Running setup.py" in line and "bdist_wheel" in line:
             f.verbose = True
-        if "Successfully installed" in line:
+        if "Successfully" in words and "Successfully installed" in line:
             for item in line.split("Successfully installed", 1)[1].split():
                 if len(self.installed) < INSTALLED_MAX:
                     name = _norm(re.sub(r"-\d[^-]*$", "", item))
                     self.installed[name] = n
                     self.installed_line[name] = line.strip()
             return
-        if "No module named" in line and self.installed and not self.other_interpreter:
+        if "ModuleNotFoundError" in words and self.installed and not self.other_interpreter:
             m = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", line)
             if m:
                 mod = _norm(m.group(1).split(".")[0])
@@ -578,8 +586,8 @@ class Scanner:
                     if name == mod or name.replace("python_", "") == mod:
                         self.other_interpreter = [(j, self.installed_line[name]), (n, line.strip())]
                         break
-        for key, needles, pattern in _FACTS:
-            if not any(x in line for x in needles):
+        for key, pattern in {k: p for w in words & _FACT_WORDS.keys() for k, p in _FACT_WORDS[w]}.items():
+            if key in _ONCE and getattr(f, _ONCE[key]):
                 continue
             m = pattern.search(line)
             if not m:
