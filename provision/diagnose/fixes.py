@@ -32,10 +32,9 @@ FIXES_FILE = Path(__file__).resolve().parents[2] / "profiles" / "diagnose" / "fi
 
 @lru_cache(maxsize=2)
 def data(path: str = str(FIXES_FILE)) -> Mapping[str, Any]:
-    import tomllib
+    from .. import toml
 
-    with open(path, "rb") as f:
-        return tomllib.load(f)
+    return toml.load(Path(path))
 
 
 @dataclass(frozen=True)
@@ -109,6 +108,18 @@ class Context:
     flags: set[str] = field(default_factory=set)
     values: dict[str, str] = field(default_factory=dict)
     ran: tuple[str, ...] = ()  # commands the log shows were run: never offered as the fix
+    lists: dict[str, list[str]] = field(default_factory=dict)  # placeholders that are several argv items
+
+    def argv(self, template: Iterable[str]) -> tuple[str, ...]:
+        """argv with placeholders filled; an item holding a list placeholder becomes one item each."""
+        out: list[str] = []
+        for item in template:
+            name = next((k for k in self.lists if "{" + k + "}" in item), None)
+            if name:
+                out += [self.fill(item.replace("{" + name + "}", x)) for x in self.lists[name]]
+            else:
+                out.append(self.fill(item))
+        return tuple(out)
 
     def holds(self, when: Iterable[str]) -> bool:
         return all((w[4:] not in self.flags) if w.startswith("not-") else (w in self.flags) for w in when)
@@ -135,7 +146,7 @@ def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
     evidence = " ".join(ln for _, ln in hit.lines)
     v = ctx.values
     v.update(
-        package=pkg or "PACKAGE", package_or=pkg or "The package", python="py" if system == "windows" else "python3",
+        package=pkg or "PACKAGE", package_or=pkg or "the package", python="py" if system == "windows" else "python3",
         venv_python=r".venv\Scripts\python.exe" if system == "windows" else ".venv/bin/python",
         subject=hit.subject or "", subject_or=hit.subject or "see the evidence", need=hit.need or "",
         profile=prof.name if prof else "", pm=prof.package_manager if prof else "", index_host=log.index_host or "INDEX-HOST",
@@ -207,6 +218,7 @@ def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
         if ports:
             ctx.flags.add("vcpkg")
             v["vcpkg"] = " ".join(ports)
+            ctx.lists["vcpkg"] = ports
         if "postgres-client" in needs and (pkg or "").lower() == "psycopg2":
             ctx.flags.add("psycopg2")
     return ctx
@@ -285,7 +297,7 @@ def _steps(machine: Machine, ctx: Context, steps: Iterable[Mapping[str, Any]], h
         elif "search" in step:
             out += _search(machine, ctx, ctx.fill(step["search"])) if hit.subject else []
         elif "run" in step:
-            argv = tuple(ctx.fill(a) for a in step["run"])
+            argv = ctx.argv(step["run"])
             if step.get("sudo") and not machine.root:
                 argv = ("sudo", *argv)
             text = join(machine, argv)

@@ -158,12 +158,14 @@ BUILD_NEEDS_FILE = Path(__file__).resolve().parents[2] / "profiles" / "build-nee
 
 @lru_cache(maxsize=4)
 def _build_needs_table(path: str) -> Mapping[str, tuple[str, ...]]:
-    import tomllib
+    from .. import toml
+    from ..errors import ProvisionError
 
+    if not Path(path).is_file():
+        return {}
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, ValueError):
+        data = toml.load(Path(path))
+    except (OSError, ProvisionError):
         return {}
     packages = data.get("packages", {})
     return {canonicalize_name(k): tuple(v.get("build", ())) for k, v in packages.items() if isinstance(v, dict)}
@@ -407,6 +409,7 @@ class LogFacts:
     verbose: bool = False
     build_failed: bool = False  # "Failed building wheel" / a compiler exit code: a build from source failed
     framework_minor: str | None = None  # macOS python.org: Python.framework/Versions/3.X
+    build_dir_name: str | None = None  # the distribution pip's temporary build directory is named after
     explicit_minors: set[str] = field(default_factory=set)  # python3.X run by path or name (/usr/bin/python3.8)
     index_host: str | None = None  # the host pip talked to (from its own messages)
     ran: list[str] = field(default_factory=list)  # command lines the log shows being run (normalised)
@@ -414,8 +417,9 @@ class LogFacts:
 
     @property
     def failing_package(self) -> str | None:
-        """The distribution whose build failed (the last one named), else the one requested."""
-        return self.failed_builds[-1] if self.failed_builds else self.requested
+        """The distribution whose build failed (the last one named; else the one pip's build
+        directory is named after), else the one requested."""
+        return self.failed_builds[-1] if self.failed_builds else (self.build_dir_name or self.requested)
 
     @property
     def platform(self) -> tuple[str, str] | None:
@@ -435,6 +439,8 @@ _FACTS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (  # (what, i
         + r"'?(?: when|\s*$)|Running setup\.py install for " + _NAME + r" \.\.\. error|Building wheel for " + _NAME
         + r" \([^)]*\)(?: \.\.\.|: finished with status) '?error")),
     ("collecting", ("Collecting",), _r(r"^\s*Collecting " + _NAME)),
+    # pip's build directory names the distribution: pip-install-XXXX/<name>_<32 hex> (pip >= 20), pip-build-XXXX/<name>/
+    ("builddir", ("pip",), _r(r"pip-(?:install|req-build|build)-[A-Za-z0-9_]+[\\/]+([A-Za-z0-9][A-Za-z0-9._-]*?)(?:_[0-9a-f]{32})?[\\/]")),
     ("include", ("include",), _r(r"-I/usr/include/python(3\.\d+)")),
     ("venv", ("venv", "ensurepip"), _r(r"apt(?:-get)? install (?:-y )?python(3\.\d+)-venv|bin/python(3\.\d+)', '-I?m', 'ensurepip'")),
     ("versions", ("versions",), _r(r"\(from versions: ([^)]*)\)")),
@@ -450,7 +456,7 @@ for _key, _words, _pattern in _FACTS:
     for _w in _words:
         _FACT_WORDS.setdefault(_w, []).append((_key, _pattern))
 #: facts only the first occurrence of which counts (the attribute that holds it)
-_ONCE = {"collecting": "requested", "include": "include_minor", "venv": "venv_minor", "requires": "requires_python",
+_ONCE = {"collecting": "requested", "builddir": "build_dir_name", "include": "include_minor", "venv": "venv_minor", "requires": "requires_python",
          "host": "index_host", "framework": "framework_minor"}
 #: a command the log shows being run: after a shell prompt, Docker's RUN, set -x's "+ ", or a
 #: macOS .command file (the way the Finder runs it)
@@ -601,6 +607,8 @@ class Scanner:
                 f.failed_builds = [*f.failed_builds[-9:], name]
             elif key == "collecting" and f.requested is None:
                 f.requested = value
+            elif key == "builddir":
+                f.build_dir_name = value
             elif key == "include" and f.include_minor is None:
                 f.include_minor = value
             elif key == "venv" and f.venv_minor is None:
