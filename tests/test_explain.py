@@ -290,6 +290,32 @@ def test_pkg_config_and_the_library_are_installed_together():
         assert first_line(run(e, platform).findings[0]) == line
 
 
+def test_retry_names_the_package_that_failed_to_build():
+    text = ("Collecting myapp==1.0\nCollecting cffi>=1.12\n  Building wheel for cffi (setup.py) ... error\n"
+            "  c/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory\n  ERROR: Failed building wheel for cffi\n")
+    f = explain(text, MACHINES["debian:12"]).findings[0]
+    assert f.need == "ffi" and any("--no-cache-dir cffi" in x for x in f.fix), f.fix
+
+
+INSTALL = [
+    # (preset, packages, the command a person types: the adapter's argv without the unattended options)
+    ("debian:12", ("libpq-dev",), "sudo apt-get install libpq-dev"),
+    ("fedora:40", ("libpq-devel",), "sudo dnf install libpq-devel"),
+    ("opensuse-tumbleweed", ("libpq5-devel",), "sudo zypper install libpq5-devel"),
+    ("arch", ("postgresql-libs",), "sudo pacman -S --needed postgresql-libs"),
+    ("alpine:3.20", ("libpq-dev",), "sudo apk add libpq-dev"),
+    ("macos:14", ("libpq",), "brew install libpq"),
+    ("windows:11", ("Git.Git", "Rustlang.Rustup"), "winget install --id Git.Git --exact && winget install --id Rustlang.Rustup --exact"),
+]
+
+
+@pytest.mark.parametrize(("platform", "packages", "typed"), INSTALL, ids=[x[0] for x in INSTALL])
+def test_install_line_comes_from_the_adapter(platform, packages, typed):
+    from provision.diagnose.fixes import install_command
+
+    assert install_command(machine_for(platform), packages) == typed
+
+
 def test_truncated_log_is_likely_with_the_verbose_hint():
     e = next(e for e in ENTRIES if e["file"].endswith("pycairo-truncated.log"))
     f = run(e, "debian:12").findings[0]

@@ -212,7 +212,8 @@ def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
         if hit.likely:
             ctx.flags.add("likely")
         v["needs"] = " ".join(needs)
-        what = " and ".join(f"the '{n}' development files" for n in needs) if needs else f"a native library ({hit.subject or 'unknown'})"
+        parts = [f"the '{n}' development files" for n in needs if n != "pkg-config"] + (["pkg-config to find them"] if "pkg-config" in needs else [])
+        what = " and ".join(parts) if needs else f"a native library ({hit.subject or 'unknown'})"
         v["what"] = what
         ports = [p for n in needs for p in data().get("vcpkg", {}).get(n, ())]
         if ports:
