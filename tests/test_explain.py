@@ -334,6 +334,37 @@ def test_unknown_header_uses_the_distros_file_index():
         assert any(line in x for x in fix), (platform, fix)
 
 
+@pytest.mark.parametrize(("platform", "subject", "line"), [
+    ("alpine:3.20", "protoc", "apk search cmd:protoc"),
+    ("alpine:3.20", "libgomp.so.1", "apk search so:libgomp.so.1"),
+    ("debian:12", "protoc", "apt-file search --regexp '/s?bin/protoc$'"),
+    ("fedora:40", "protoc", "dnf provides '*/bin/protoc'"),
+    ("arch", "protoc", "pacman -F protoc"),
+])
+def test_file_index_per_package_manager(platform, subject, line):
+    from provision.diagnose.fixes import Context, _search
+
+    assert _search(machine_for(platform), Context(), subject)[0].text.startswith(line)
+
+
+def test_fixes_data_is_whole():
+    """Every category has an explanation and a fix; every step is one known kind; every
+    include names a group; every platform's package manager has its options listed."""
+    from provision.diagnose import CATEGORIES
+    from provision.diagnose.fixes import data
+
+    d = data()
+    kinds = {"run", "say", "install", "search", "include"}
+    assert set(d["category"]) == set(CATEGORIES)
+    for name, spec in d["category"].items():
+        assert spec["explanation"] and spec["fix"], name
+        for step in [*spec["fix"], *(s for g in d["group"].values() for s in g)]:
+            assert len(kinds & set(step)) == 1, (name, step)
+            assert step.get("include", next(iter(d["group"]))) in d["group"], step
+            assert set(step) <= kinds | {"when", "note", "sudo"}, step
+    assert set(d["package-manager"]) == set(profiles.PACKAGE_MANAGERS)
+
+
 def test_the_failing_command_is_not_offered_as_the_fix():
     text = ("/Applications/Python\\ 3.13/Install\\ Certificates.command ; exit;\n"
             "WARNING: Retrying (Retry(total=4)) after connection broken by 'SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] "
