@@ -358,7 +358,7 @@ PLATFORM_MARKS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"|is not recognized as an internal or external command|name of a cmdlet|\bC1083\b|Microsoft Visual C\+\+|vcvarsall|\bcl\.exe\b",
         re.I), "windows"),
     (_r(r"/opt/homebrew/|/usr/local/Cellar/|/usr/local/opt/|/Library/Frameworks/Python\.framework|/private/var/folders/"
-        r"|\bmacosx-\d+|/Applications/Python\\? \d|\bxcrun\b|/Users/[^/\s]+/"), "macos"),
+        r"|\bmacosx-\d+|/Applications/Python\\? \d|\bxcrun\b|/Users/[^/\s]+/|isn't in Homebrew|try brew install"), "macos"),
     (_r(r"\bmusl\b|package manager \(apk\)|\bapk add\b|\blinux-musl\b|-alpine\d|\balpine:\d"), "alpine"),
     (_r(r"\.fc\d\d\b|/usr/lib/rpm/redhat/|\bdnf install\b"), "fedora"),
     (_r(r"\.el[789](?:_\d+)?\b|\bCentOS\b|\bRocky\b|\bAlmaLinux\b"), "rocky"),
@@ -372,7 +372,7 @@ WEAK_PLATFORMS = ("debian",)
 #: a line must have one of these words (or a Windows drive) before the marks are tried
 _PLATFORM_WORDS = frozenset({
     "WinError", "win", "win32", "recognized", "cmdlet", "C1083", "Visual", "vcvarsall", "exe", "opt", "homebrew", "Cellar",
-    "Frameworks", "private", "macosx", "Applications", "xcrun", "Users", "musl", "apk", "alpine", "alpine3", "rpm", "redhat",
+    "Frameworks", "private", "macosx", "Applications", "xcrun", "Users", "Homebrew", "brew", "musl", "apk", "alpine", "alpine3", "rpm", "redhat",
     "dnf", "CentOS", "Rocky", "AlmaLinux", "Command", "deadsnakes", "ubuntu", "Ubuntu", "pacman", "archlinux", "zypper",
     "openSUSE", "dist", "Debian",
     *(f"fc{n}" for n in range(20, 60)), "el7", "el8", "el9",
