@@ -433,6 +433,15 @@ def test_explain_stdin_closed_is_a_clear_error(monkeypatch):
     assert exc.value.code == 2
 
 
+def test_explain_stdin_not_utf8(monkeypatch, capsys):
+    from provision.cli_diagnose import explain as task
+
+    raw = io.TextIOWrapper(io.BytesIO(b"\xff\xfe junk\nsrc/x.c:1:10: fatal error: ffi.h: No such file or directory\n"), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", raw)
+    task(MockContext(), "-", platform="debian:12")
+    assert "missing-native-library (ffi)" in capsys.readouterr().out
+
+
 def test_explain_auto_platform_says_so(tmp_path, capsys):
     from provision.cli_diagnose import explain as task
 

@@ -111,10 +111,11 @@ def log_platform(log: LogFacts) -> tuple[str, str] | None:
 def explain_stream(stream: IO[str], platform: str | None = AUTO, build_needs_file: Path | None = None) -> Explanation:
     """Findings for a log read as a stream; the target platform from ``platform`` (auto:
     the log's own, else this machine)."""
+    forced = machine(platform) if platform and platform != AUTO else None  # a bad --platform fails before the read
     scanner = scan(stream_lines(stream), build_needs_file)
     notice = None
-    if platform and platform != AUTO:
-        where, notice = machine(platform)
+    if forced:
+        where, notice = forced
     else:
         shown = log_platform(scanner.facts)
         if shown:
@@ -134,6 +135,8 @@ def explain_file(path: str, platform: str | None = AUTO, build_needs_file: Path 
         if stdin is None or stdin.closed:
             raise ProvisionError("standard input is closed: there is no log to read.",
                                  "Pipe pip's output in (pip install ... 2>&1 | ./bootstrap explain -) or give a file.")
+        if hasattr(stdin, "reconfigure"):
+            stdin.reconfigure(errors="replace")  # a log is not always valid UTF-8
         try:
             return explain_stream(stdin, platform, build_needs_file)
         except (OSError, ValueError) as e:
