@@ -317,7 +317,7 @@ def _norm_cmd(text: str) -> str:
 
 def _already_ran(text: str, ran: Sequence[str]) -> bool:
     key = _norm_cmd(text)
-    return any(key and (key in r or r.endswith(key)) for r in ran)
+    return any(key and (r == key or r.endswith(" " + key) or r.endswith("/" + key)) for r in ran)
 
 
 def _explanation(spec: Any, ctx: Context) -> str:
