@@ -460,7 +460,7 @@ _ONCE = {"collecting": "requested", "builddir": "build_dir_name", "include": "in
          "host": "index_host", "framework": "framework_minor"}
 #: a command the log shows being run: after a shell prompt, Docker's RUN, set -x's "+ ", or a
 #: macOS .command file (the way the Finder runs it)
-_RAN = _r(r"^\s*(?:\S*[$#%>] |\+ |(?:Step \d+/\d+ : )?RUN |=> \[[^\]]*\] RUN )(.+)$|^\s*(\S.*\.command)(?: ; exit;)?\s*$")
+_RAN = _r(r"^\s*(?:[A-Za-z]:\\[^>]*>\s*|PS [^>]*> |\S*[$#%>] |\+ |(?:Step \d+/\d+ : )?RUN |=> \[[^\]]*\] RUN )(.+)$|^\s*(\S.*\.command)(?: ; exit;)?\s*$")
 #: lines worth showing when nothing is recognised (what a human would look at first)
 INTERESTING = re.compile(r"\b(ERROR|error|Error|fatal|FATAL|Traceback|Exception|exception|not found|No such file|failed|Failed|denied|refused)\b")
 WINDOW = 6  # lines kept for "within" and for joining a wrapped line
@@ -629,6 +629,9 @@ class Scanner:
                                                          or "RUN " in line or ".command" in line) else None
         if ran:
             f.ran.append(re.sub(r"\s+|\\ ", " ", ran.group(1) or ran.group(2)).strip().lower())
+            asked = re.search(r"\bpip[\d.]*(?:\.exe)? install (?:-\S+ )*([A-Za-z0-9][A-Za-z0-9._\[\]<>=!~,-]*)", ran.group(1) or "")
+            if asked and f.requested is None and not asked.group(1).startswith("-"):
+                f.requested = re.split(r"[<>=!~\[,]", asked.group(1))[0]
 
     # -- at the end ----------------------------------------------------------------------
     def finish(self, build_needs_file: Path | None = None) -> list[Hit]:
