@@ -96,22 +96,34 @@ def net(resolve=None, connect=None, tls_result=None, trusted_with=None):
 INTERCEPTED = tls.TLSResult(False, "self-signed certificate in certificate chain", cert_error=True, issuer="CN=Corp Inspection CA, O=Corp")
 
 NET_CASES = [
-    ("DNS fails", {}, dict(resolve="[Errno -3] Temporary failure in name resolution"), "network-unreachable", "error", "resolve index.invalid"),
-    ("no direct route", {}, dict(connect="[Errno 111] Connection refused"), "network-unreachable", "error", "no proxy is configured"),
+    # (what, facts changes, network answers, category, severity, evidence, a fix line that must be there)
+    ("DNS fails", {}, dict(resolve="[Errno -3] Temporary failure in name resolution"), "network-unreachable", "error", "resolve index.invalid",
+     "getent hosts index.invalid"),
+    ("no direct route", {}, dict(connect="[Errno 111] Connection refused"), "network-unreachable", "error", "no proxy is configured",
+     "export HTTPS_PROXY"),
     ("proxy unreachable", {"proxies": {"HTTPS_PROXY": "http://127.0.0.1:9"}}, dict(connect=lambda h, p: "refused" if p == 9 else None),
-     "network-unreachable", "error", "HTTPS_PROXY=http://127.0.0.1:9"),
-    ("TLS intercepted", {}, dict(tls_result=INTERCEPTED), "ssl-certificate", "error", "issued by: CN=Corp Inspection CA, O=Corp"),
+     "network-unreachable", "error", "HTTPS_PROXY=http://127.0.0.1:9", "unset HTTPS_PROXY"),
+    ("TLS intercepted", {}, dict(tls_result=INTERCEPTED), "ssl-certificate", "error", "issued by: CN=Corp Inspection CA, O=Corp",
+     "./bootstrap --ca-bundle"),
 ]
 
 
-@pytest.mark.parametrize(("what", "changes", "netargs", "category", "severity", "evidence"), NET_CASES, ids=[c[0] for c in NET_CASES])
-def test_network_checks(what, changes, netargs, category, severity, evidence):
+@pytest.mark.parametrize(("what", "changes", "netargs", "category", "severity", "evidence", "fix"), NET_CASES, ids=[c[0] for c in NET_CASES])
+def test_network_checks(what, changes, netargs, category, severity, evidence, fix):
     n, _ = net(**netargs)
     found = doctor.run(inputs(**changes), n)
     hit = [f for f in found if f.category == category and f.severity == severity]
     assert hit, (what, problems(found))
     assert any(evidence in e for e in hit[0].evidence), hit[0].evidence
+    assert any(fix in line for line in hit[0].fix), hit[0].fix
     assert doctor.failed(found)
+
+
+def test_report_neutralises_what_comes_from_outside():
+    evil = tls.TLSResult(False, "self-signed", cert_error=True, issuer="CN=\x1b]0;owned\x07Corp\x1b[2J, O=\x1b]52;c;ZWNobw==\x07")
+    n, _ = net(tls_result=evil)
+    out = doctor.text_report(doctor.run(inputs(proxies={}), n), "doctor \x1b[31mhead")
+    assert "\x1b" not in out and "\x07" not in out and "Corp" in out
 
 
 def test_intercepted_but_pip_has_the_ca_is_a_warning():

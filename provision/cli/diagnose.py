@@ -20,26 +20,16 @@ from provision.paths import default_project
 @task(help={
     "file": "the file with pip's (or venv's, or a build's) output; '-' reads standard input",
     "json": "print the findings as JSON (recognised, findings with category/need/evidence/explanation/fix, considered lines)",
-    "platform": "render the fixes for a built-in platform preset instead of this machine: ID[:VERSION], e.g. debian:12, fedora:40, macos:14",
+    "platform": "whose fixes to show: auto (default: the platform the log shows, else this machine) or a preset "
+    "ID[:VERSION], e.g. debian:12, fedora:40, macos:14, windows:11",
 })
-def explain(c, file, json=False, platform=None):
+def explain(c, file, json=False, platform="auto"):
     """Name the cause of a pip failure and this machine's fix (exit 0: recognised, 1: not recognised)."""
-    from provision.diagnose.explain import explain as run
-    from provision.diagnose.explain import machine, text_report
+    from provision.diagnose.explain import explain_file, text_report
     from provision.run import report
 
     with user_errors():
-        if file == "-":
-            text = sys.stdin.read()
-        else:
-            try:
-                with open(file, encoding="utf-8", errors="replace") as f:
-                    text = f.read()
-            except OSError as e:
-                raise ProvisionError(f"cannot read {file}: {e.strerror}.",
-                                     "Give the file pip's output was saved to (pip install ... 2>&1 | tee pip.log), or '-' for stdin.") from e
-        where, notice = machine(platform)
-        result = run(text, where, notice)
+        result = explain_file(file, platform or "auto")
     if json:
         report.dump(result.to_json(), sys.stdout)
     else:

@@ -4,8 +4,10 @@
   and needs, and the order in which a root cause outranks its consequences.
 - ``conflicts``: pip's "The conflict is caused by:" block as a table, and which
   versions would agree.
-- ``fixes``: explanation and exact commands per category, rendered from the
-  platform profile's needs map (``profile.packages(need)``).
+- ``fixes``: explanation and exact commands per category, from the data in
+  ``profiles/diagnose/fixes.toml``, rendered for the target platform's profile.
+- ``text``: outside text made safe: bounded streaming of a log, escape sequences removed
+  before matching, control characters neutralised before printing.
 - ``explain``: output text in, findings out (``./bootstrap explain``).
 - ``doctor``: this machine's checks without running pip (``./bootstrap doctor``).
 - ``tls``: the TLS-interception probe (verify against the default trust; on failure
@@ -52,6 +54,7 @@ class Finding:
     fix: list[str] = field(default_factory=list)
     severity: str = "error"  # doctor: error | warning | info | ok ("ok" = a passed check)
     details: dict[str, Any] = field(default_factory=dict)  # e.g. the conflict table
+    commands: dict[str, tuple[str, ...]] = field(default_factory=dict)  # fix lines that are commands -> argv
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -62,6 +65,8 @@ class Finding:
             "fix": list(self.fix),
             "severity": self.severity,
         }
+        if self.commands:
+            out["fix_commands"] = [{"text": t, "argv": list(a)} for t, a in self.commands.items() if t in self.fix]
         if self.details:
             out["details"] = self.details
         return out

@@ -2,22 +2,25 @@
 which versions would agree.
 
 Parses the "The conflict is caused by:" block (pip 20.3 to today print it the same
-way: ``The user requested X<1``, ``pkg 1.0 depends on X<3 and >=1.2``) and intersects
-the specifiers per package with a small interval calculation (the kit has no
-``packaging`` at run time). Pre-release and local segments are ignored: the question
-is only "is there any version at all that every requirement allows?".
+way: ``The user requested X<1``, ``pkg 1.0 depends on X<3 and >=1.2``). Whether the
+specifiers of one package leave any version is decided by ``packaging`` (PEP 440 as pip
+applies it, pre-, post- and dev-releases included) on the versions the specifiers name
+and their neighbours; the agreed range is shown simplified (one lower and one upper
+bound, the exclusions).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-_CLAUSE = re.compile(r"(~=|===|==|!=|<=|>=|<|>)\s*([0-9][0-9A-Za-z.*+!-]*)")
-_REQ = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 
-Version = tuple[int, ...]
-Bound = tuple[Version, bool]  # (version, inclusive)
+_REQ = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*(.*)$")
+#: rows kept from one log (a conflict block is a dozen lines; a log can repeat it)
+MAX_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -30,85 +33,113 @@ class Requirement:
         return {"who": self.who, "package": self.package, "spec": self.spec or "any"}
 
 
-def _version(text: str) -> Version:
-    parts = []
-    for p in text.split("."):
-        m = re.match(r"\d+", p)
-        if not m:
-            break
-        parts.append(int(m.group()))
-    return tuple(parts) or (0,)
-
-
-def _cmp(a: Version, b: Version) -> int:
-    n = max(len(a), len(b))
-    a2, b2 = a + (0,) * (n - len(a)), b + (0,) * (n - len(b))
-    return (a2 > b2) - (a2 < b2)
-
-
-def _bump(v: Version) -> Version:
-    return v[:-1] + (v[-1] + 1,)
-
-
-@dataclass(frozen=True)
-class Interval:
-    lo: Bound | None = None
-    hi: Bound | None = None
-    excluded: tuple[Version, ...] = ()
-
-    def empty(self) -> bool:
-        if self.lo and self.hi:
-            c = _cmp(self.lo[0], self.hi[0])
-            if c > 0 or (c == 0 and not (self.lo[1] and self.hi[1])):
-                return True
-            if c == 0 and any(_cmp(self.lo[0], x) == 0 for x in self.excluded):
-                return True
-        return False
-
-    def __and__(self, other: Interval) -> Interval:
-        lo, hi = self.lo, self.hi
-        if other.lo and (lo is None or _cmp(other.lo[0], lo[0]) > 0 or (_cmp(other.lo[0], lo[0]) == 0 and not other.lo[1])):
-            lo = other.lo
-        if other.hi and (hi is None or _cmp(other.hi[0], hi[0]) < 0 or (_cmp(other.hi[0], hi[0]) == 0 and not other.hi[1])):
-            hi = other.hi
-        return Interval(lo, hi, self.excluded + other.excluded)
-
-    def text(self) -> str:
-        if self.lo and self.hi and _cmp(self.lo[0], self.hi[0]) == 0:
-            return "==" + ".".join(map(str, self.lo[0]))
-        parts = []
-        if self.lo:
-            parts.append((">=" if self.lo[1] else ">") + ".".join(map(str, self.lo[0])))
-        if self.hi:
-            parts.append(("<=" if self.hi[1] else "<") + ".".join(map(str, self.hi[0])))
-        parts += ["!=" + ".".join(map(str, x)) for x in self.excluded]
-        return ", ".join(parts) or "any version"
-
-
-def interval(spec: str) -> Interval:
-    """The versions a specifier string allows, as one interval (plus exclusions)."""
-    out = Interval()
-    for op, raw in _CLAUSE.findall(spec):
-        star = raw.endswith(".*")
-        v = _version(raw[:-2] if star else raw)
-        if op in ("==", "===") and star:
-            part = Interval((v, True), (_bump(v), False))
-        elif op in ("==", "==="):
-            part = Interval((v, True), (v, True))
-        elif op == "!=":
-            part = Interval(excluded=(v,)) if not star else Interval()
-        elif op == ">=":
-            part = Interval(lo=(v, True))
-        elif op == ">":
-            part = Interval(lo=(v, False))
-        elif op == "<=":
-            part = Interval(hi=(v, True))
-        elif op == "<":
-            part = Interval(hi=(v, False))
-        else:  # ~=
-            part = Interval((v, True), (_bump(v[:-1]) if len(v) > 1 else _bump(v), False))
-        out = out & part
+def _specs(spec: str) -> list[Specifier]:
+    out = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        try:
+            out.append(Specifier(part))
+        except InvalidSpecifier:
+            continue  # pip printed something that is not PEP 440: leave it out of the calculation
     return out
+
+
+def _neighbours(v: Version) -> Iterable[Version]:
+    """Versions next to ``v`` that a bound may let through or keep out."""
+    rel = v.release
+    yield v
+    texts = [f"{v.base_version}.post1", f"{v.base_version}.dev0", f"{v.base_version}a0"]
+    for i in range(len(rel)):
+        bumped = (*rel[:i], rel[i] + 1)
+        texts.append(".".join(map(str, bumped)))
+        if rel[i] > 0:
+            lower = (*rel[:i], rel[i] - 1, 9999)
+            texts.append(".".join(map(str, lower)))
+    texts.append(".".join(map(str, (*rel, 1))))
+    for t in texts:
+        try:
+            yield Version(t)
+        except InvalidVersion:
+            continue
+
+
+def satisfiable(specs: Iterable[Specifier]) -> Version | None:
+    """A version every specifier allows (pre-releases only when one of them names one), or None."""
+    specs = list(specs)
+    if not specs:
+        return Version("0")
+    combined = SpecifierSet(",".join(str(s) for s in specs))
+    versions = []
+    for s in specs:
+        try:
+            versions.append(Version(s.version.removesuffix(".*")))
+        except InvalidVersion:
+            continue
+    pre = any(v.is_prerelease for v in versions)
+    candidates = sorted({c for v in versions for c in _neighbours(v)} | {Version("0"), Version("99999")})
+    return next((c for c in candidates if combined.contains(c, prereleases=pre)), None)
+
+
+def _bounds(specs: list[Specifier]) -> str:
+    """The specifiers as one range: the highest lower bound, the lowest upper bound, exclusions."""
+    lo: tuple[Version, bool, str] | None = None  # (version, inclusive, text)
+    hi: tuple[Version, bool, str] | None = None
+    exact: list[str] = []
+    excluded: list[str] = []
+
+    def lower(v: str, inclusive: bool) -> None:
+        nonlocal lo
+        ver = Version(v)
+        if lo is None or ver > lo[0] or (ver == lo[0] and not inclusive):
+            lo = (ver, inclusive, v)
+
+    def upper(v: str, inclusive: bool) -> None:
+        nonlocal hi
+        ver = Version(v)
+        if hi is None or ver < hi[0] or (ver == hi[0] and not inclusive):
+            hi = (ver, inclusive, v)
+
+    for s in specs:
+        op, v = s.operator, s.version
+        try:
+            if op in ("==", "===") and v.endswith(".*"):
+                base = Version(v[:-2]).release
+                lower(v[:-2], True)
+                upper(".".join(map(str, (*base[:-1], base[-1] + 1))), False)
+            elif op in ("==", "==="):
+                exact.append(v)
+            elif op == "!=":
+                excluded.append(v)
+            elif op in (">=", ">"):
+                lower(v, op == ">=")
+            elif op in ("<=", "<"):
+                upper(v, op == "<=")
+            elif op == "~=":
+                rel = Version(v).release
+                lower(v, True)
+                upper(".".join(map(str, (*rel[:-2], rel[-2] + 1))) if len(rel) > 1 else str(rel[0] + 1), False)
+        except InvalidVersion:
+            continue
+    if exact:
+        return "==" + exact[0]
+    if lo and hi and lo[0] == hi[0]:
+        return "==" + lo[2]
+    parts = []
+    if lo:
+        parts.append((">=" if lo[1] else ">") + lo[2])
+    if hi:
+        parts.append(("<=" if hi[1] else "<") + hi[2])
+    parts += ["!=" + x for x in excluded]
+    return ", ".join(parts) or "any version"
+
+
+def agreed(spec_strings: Iterable[str]) -> str | None:
+    """What every specifier string allows together, as text; None when no version does."""
+    specs = [s for text in spec_strings for s in _specs(text)]
+    if satisfiable(specs) is None:
+        return None
+    return _bounds(specs)
 
 
 def parse_requirement(who: str, text: str) -> Requirement | None:
@@ -121,20 +152,23 @@ def parse_requirement(who: str, text: str) -> Requirement | None:
     return Requirement(who, m.group(1), spec)
 
 
-def parse(text: str) -> list[Requirement]:
-    """The rows of every "The conflict is caused by:" block in pip's output."""
-    rows: list[Requirement] = []
-    inside = False
-    for raw in text.splitlines():
+class Parser:
+    """Reads lines one at a time and keeps the rows of every conflict block (bounded)."""
+
+    def __init__(self) -> None:
+        self.rows: list[Requirement] = []
+        self.inside = False
+
+    def feed(self, raw: str) -> None:
         line = raw.strip()
         if line.startswith("The conflict is caused by"):
-            inside = True
-            continue
-        if not inside:
-            continue
+            self.inside = True
+            return
+        if not self.inside:
+            return
         if not line or line.startswith(("To fix this", "Additionally", "ERROR")):
-            inside = False
-            continue
+            self.inside = False
+            return
         m = re.match(r"^The user requested (\(constraint\) )?(.+)$", line)
         if m:
             who = "you (constraint)" if m.group(1) else "you (requested)"
@@ -142,9 +176,16 @@ def parse(text: str) -> list[Requirement]:
         else:
             m = re.match(r"^(\S+) (\S+) depends on (.+)$", line)
             req = parse_requirement(f"{m.group(1)} {m.group(2)}", m.group(3)) if m else None
-        if req and req not in rows:
-            rows.append(req)
-    return rows
+        if req and req not in self.rows and len(self.rows) < MAX_ROWS:
+            self.rows.append(req)
+
+
+def parse(text: str) -> list[Requirement]:
+    """The rows of every "The conflict is caused by:" block in pip's output."""
+    p = Parser()
+    for line in text.splitlines():
+        p.feed(line)
+    return p.rows
 
 
 @dataclass(frozen=True)
@@ -170,21 +211,15 @@ def analyse(rows: list[Requirement]) -> list[Analysis]:
         by_pkg.setdefault(re.sub(r"[-_.]+", "-", r.package).lower(), []).append(r)
     out = []
     for reqs in by_pkg.values():
-        total = Interval()
-        for r in reqs:
-            total = total & interval(r.spec)
-        agreed = None if total.empty() else total.text()
+        together = agreed(r.spec for r in reqs)
         relax = []
-        if agreed is None:
+        if together is None:
             # users' own pins first: they are the ones a user can change directly
             for r in sorted(reqs, key=lambda r: not r.who.startswith("you")):
-                rest = Interval()
-                for o in reqs:
-                    if o is not r:
-                        rest = rest & interval(o.spec)
-                if not rest.empty():
-                    relax.append((r, rest.text()))
-        out.append(Analysis(reqs[0].package, tuple(reqs), agreed, tuple(relax)))
+                rest = agreed(o.spec for o in reqs if o is not r)
+                if rest is not None:
+                    relax.append((r, rest))
+        out.append(Analysis(reqs[0].package, tuple(reqs), together, tuple(relax)))
     return out
 
 

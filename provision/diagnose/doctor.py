@@ -27,7 +27,8 @@ from ..machine.facts import PythonInstall
 from . import Finding
 from . import tls as tls_mod
 from .fixes import Machine, render
-from .rules import Hit
+from .rules import Hit, LogFacts
+from .text import safe
 
 #: a pip/certifi CA bundle older than this is mentioned (info); older than STALE, a warning
 CERTIFI_OLD_DAYS = 2 * 365
@@ -127,8 +128,9 @@ def python3(m: Machine) -> PythonInstall | None:
     return m.facts.default_python
 
 
-def _finding(m: Machine, category: str, need: str | None, evidence: list[str], severity: str, explanation: str = "") -> Finding:
-    f = render(Hit(category, need, "doctor", [(0, e) for e in evidence]), m, "")
+def _finding(m: Machine, category: str, need: str | None, evidence: list[str], severity: str, explanation: str = "",
+             host: str | None = None) -> Finding:
+    f = render(Hit(category, need, "doctor", [(0, e) for e in evidence]), m, LogFacts(index_host=host))
     f.evidence = evidence
     f.severity = severity
     if explanation:
@@ -293,7 +295,8 @@ def check_network(i: Inputs, net: Network) -> list[Finding]:
         err = net.resolve(host, net.timeout)
         if err:
             f = _finding(m, "network-unreachable", None, [f"resolve {host}: {err}"], "error",
-                         f"The package index's host name {host} does not resolve: no DNS, no network, or this network only works through a proxy.")
+                         f"The package index's host name {host} does not resolve: no DNS, no network, or this network only works through a proxy.",
+                         host=host)
             return [f]
         err = net.connect(host, port, net.timeout)
         if err:
@@ -370,4 +373,5 @@ def text_report(findings: Sequence[Finding], header: str) -> str:
         lines += [f"         fix: {x}" for x in f.fix]
     bad = [f for f in findings if f.severity in ("error", "warning")]
     lines.append(f"doctor: {len(bad)} problem(s)" if bad else "doctor: healthy")
-    return "\n".join(lines)
+    # paths, proxy values and a certificate's issuer name come from outside: neutralised
+    return safe("\n".join(lines))

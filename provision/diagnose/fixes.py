@@ -1,38 +1,41 @@
 """Explanation and fix per category, rendered for one machine's profile.
 
-System packages always come from the profile's needs map (``profile.packages(need)``),
-so ``postgres-client`` becomes ``libpq-dev`` on Debian, ``libpq-devel`` on Fedora and
-``libpq`` with Homebrew. The safe choice comes first: a venv before ``--user``; never
-``--break-system-packages``, ``sudo pip``, ``--trusted-host`` or turning verification off.
+The words and commands are data (``profiles/diagnose/fixes.toml``); this module reads
+the log's facts into flags and placeholders, picks the steps whose conditions hold, and
+renders them for the target platform. System packages come from the profile's needs map
+(``profile.packages(need)``) and the install argv from the package-manager adapter
+(``provision.platforms.pkgmgr``), without the options that are only there for unattended runs. The
+safe choice comes first: a venv before ``--user``; never ``--break-system-packages``,
+``sudo pip``, ``--trusted-host`` or turning verification off.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from ..errors import ProvisionError
 from ..machine.facts import Facts
+from ..paths import data_dir
+from ..platforms.pkgmgr import adapter
 from ..platforms.profiles import Profile
 from . import Finding, conflicts
-from .rules import Hit
+from .rules import LIBC_HEADERS, Hit, LogFacts
 
-#: the human form of "install these packages" per package manager (the runner's own argv
-#: adds non-interactive options; these are what a person types).
-HUMAN_INSTALL: dict[str, tuple[tuple[str, ...], bool]] = {
-    "apt": (("apt-get", "install"), True),
-    "dnf": (("dnf", "install"), True),
-    "zypper": (("zypper", "install"), True),
-    "pacman": (("pacman", "-S", "--needed"), True),
-    "apk": (("apk", "add"), True),
-    "brew": (("brew", "install"), False),
-    "winget": (("winget", "install", "--id"), False),
-}
+FIXES_FILE = data_dir() / "diagnose" / "fixes.toml"
 
-EXPORT_CA = ("Export the CA that signs the intercepted connection as PEM: in a browser open the index URL, "
-             "view the certificate, select the top-most issuer and export it as 'Base-64 encoded X.509 (PEM)', "
-             "or ask IT for the corporate root CA file.")
+
+@lru_cache(maxsize=2)
+def data(path: str = str(FIXES_FILE)) -> Mapping[str, Any]:
+    from .. import toml
+
+    return toml.load(Path(path))
 
 
 @dataclass(frozen=True)
@@ -46,217 +49,344 @@ class Machine:
     def root(self) -> bool:
         return self.facts.is_root and not self.facts.preset
 
+    @property
+    def windows(self) -> bool:
+        return self.facts.system == "Windows"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One rendered fix line: a command (argv as typed, text) or prose."""
+
+    text: str
+    argv: tuple[str, ...] = ()
+
+    @property
+    def command(self) -> bool:
+        return bool(self.argv)
+
+
+def join(machine: Machine, argv: Sequence[str]) -> str:
+    """argv as the target platform's shell takes it."""
+    return subprocess.list2cmdline(list(argv)) if machine.windows else shlex.join(argv)
+
+
+def typed_install(machine: Machine, packages: Sequence[str]) -> list[tuple[str, ...]]:
+    """The adapter's install argv(s) in the form a person types: sudo when needed, without
+    the options that only serve unattended runs (-y, -q, apt's -o …)."""
+    prof = machine.profile
+    if prof is None or not packages:
+        return []
+    pm = data()["package-manager"].get(prof.package_manager, {})
+    drop, drop_value = set(pm.get("unattended", ())), set(pm.get("unattended-value", ()))
+    out = []
+    for cmd in adapter(prof.package_manager).install(tuple(packages)):
+        argv: list[str] = []
+        skip = False
+        for a in cmd.argv:
+            if skip:
+                skip = False
+            elif a in drop_value:
+                skip = True
+            elif a not in drop:
+                argv.append(a)
+        out.append((*(("sudo",) if cmd.sudo and not machine.root else ()), *argv))
+    return out
+
 
 def install_command(machine: Machine, packages: tuple[str, ...]) -> str:
-    prof = machine.profile
-    if prof is None:
-        return ""
-    if prof.package_manager == "winget":
-        return " && ".join(shlex.join(("winget", "install", "--id", p, "--exact")) for p in packages)
-    argv, sudo = HUMAN_INSTALL[prof.package_manager]
-    prefix = ("sudo",) if sudo and not machine.root else ()
-    return shlex.join((*prefix, *argv, *packages))
+    """The install command line for packages (several adapters' commands joined by &&)."""
+    return " && ".join(join(machine, a) for a in typed_install(machine, packages))
 
 
-def packages_fix(machine: Machine, need: str) -> list[str]:
-    """The command(s) that satisfy a need here, from the needs map."""
-    prof = machine.profile
-    if prof is None:
-        return [f"install the development package for '{need}' with your system's package manager (no profile matches this platform)"]
-    try:
-        pkgs = prof.packages(need)
-    except ProvisionError:
-        return [f"the '{prof.name}' profile has no packages for '{need}': this platform does not provide it through {prof.package_manager}"]
-    if not pkgs:
-        if need == "build-tools" and "xcode-command-line-tools" in prof.extra_steps:
-            return ["xcode-select --install"]
-        return [f"'{need}' comes with the base system on {prof.name}: reinstall or repair it (e.g. xcode-select --install on macOS)"]
-    return [install_command(machine, pkgs)]
+# ----------------------------------------------------------------------------- the context
 
 
-def failing_package(text: str) -> str | None:
-    for pat in (r"Failed building wheel for (\S+)", r"Building wheel for (\S+) \(", r"Failed to build (\S+)",
-                r"No matching distribution found for (\S+)", r"Collecting (\S+)"):
-        found = re.findall(pat, text)
-        if found:
-            name = found[-1] if "Collecting" not in pat else found[0]
-            return re.split(r"[<>=!~;\[ ]", name)[0] or None
-    return None
+@dataclass
+class Context:
+    """Flags (for ``when``) and placeholder values of one finding on one machine."""
+
+    flags: set[str] = field(default_factory=set)
+    values: dict[str, str] = field(default_factory=dict)
+    ran: tuple[str, ...] = ()  # commands the log shows were run: never offered as the fix
+    lists: dict[str, list[str]] = field(default_factory=dict)  # placeholders that are several argv items
+
+    def argv(self, template: Iterable[str]) -> tuple[str, ...]:
+        """argv with placeholders filled; an item holding a list placeholder becomes one item each."""
+        out: list[str] = []
+        for item in template:
+            name = next((k for k in self.lists if "{" + k + "}" in item), None)
+            if name:
+                out += [self.fill(item.replace("{" + name + "}", x)) for x in self.lists[name]]
+            else:
+                out.append(self.fill(item))
+        return tuple(out)
+
+    def holds(self, when: Iterable[str]) -> bool:
+        return all((w[4:] not in self.flags) if w.startswith("not-") else (w in self.flags) for w in when)
+
+    def fill(self, text: str) -> str:
+        return re.sub(r"\{([a-z_-]+)\}", lambda m: self.values.get(m.group(1), m.group(0)), text)
 
 
-def _retry(pkg: str | None) -> list[str]:
-    p = pkg or "PACKAGE"
-    return [f"then retry without the cached wheel: python -m pip install --no-cache-dir {p}  (in your venv)",
-            f"for this kit's project venv, all in one: ./bootstrap install {p} --fix"]
+def _default_minor(machine: Machine) -> str:
+    py = machine.facts.default_python
+    return py.minor if py else ""
 
 
-def _headers_packages(machine: Machine, text: str) -> list[str]:
-    prof, py = machine.profile, machine.facts.default_python
-    m = re.search(r"-I/usr/include/python(3\.\d+)", text)
-    # another OS-managed Python of this machine (deadsnakes, python3.X packages): its own -dev package
-    other = m and any(p.minor == m.group(1) and p.os_managed for p in machine.facts.pythons)
-    if prof and py and m and other and m.group(1) != py.minor and prof.versioned_headers:
-        return [install_command(machine, (prof.versioned_headers.replace("{version}", m.group(1)).replace("{version_nodot}", m.group(1).replace(".", "")),))]
-    return packages_fix(machine, "python-headers")
+def _os_python(machine: Machine, minor: str) -> bool:
+    return any(p.minor == minor and p.os_managed for p in machine.facts.pythons)
 
 
-def render(hit: Hit, machine: Machine, text: str) -> Finding:
-    """One scanner hit -> a finding with its explanation and fix for this machine."""
-    c, need = hit.category, hit.need
-    evidence = [ln for _, ln in hit.lines[:8]]
-    f = Finding(c, need, evidence)
-    pkg = failing_package(text)
-    venv_cmd = "python3 -m venv .venv && .venv/bin/python -m pip install PACKAGE"
-    if c == "pip-not-found":
-        f.explanation = ("There is no pip for this interpreter: the command or the module is missing. "
-                         "On PEP 668 systems (Debian 12+, Ubuntu 23.04+, Fedora 38+) the system Python deliberately has no pip of its own; "
-                         "packages go into a virtual environment, which brings its own pip.")
-        f.fix = [venv_cmd, *packages_fix(machine, "venv"), "for the project: ./bootstrap (builds the project venv with pip)",
-                 "for command-line tools: pipx install TOOL"]
-    elif c == "wrong-interpreter":
-        moved = any("bad interpreter" in ln or "required file not found" in ln for ln in evidence)
-        if moved:
-            f.explanation = ("The pip script points at an interpreter that no longer exists: its first line names the path of the venv it was made in. "
-                             "Venvs cannot be moved or copied; this one was moved, or its Python was removed or upgraded.")
-            f.fix = ["recreate the venv where it is used: python3 -m venv --clear PATH/TO/VENV, then reinstall its requirements",
-                     "always call pip through the interpreter: PATH/TO/VENV/bin/python -m pip install ..."]
-        else:
-            f.explanation = ("pip installed the package into one Python, and a different Python then could not import it: "
-                             "`pip` on PATH belongs to another installation (or venv) than `python3`. "
-                             "Calling pip as a module of the interpreter you run avoids the mismatch.")
-            f.fix = ["python3 -m pip install PACKAGE   (inside the venv you run: .venv/bin/python -m pip install PACKAGE)",
-                     "check which is which: python3 -c 'import sys; print(sys.executable)'; python3 -m pip --version; pip --version"]
-    elif c == "externally-managed":
-        f.explanation = ("The interpreter is managed by the operating system (PEP 668, EXTERNALLY-MANAGED marker): pip refuses to install into it, "
-                         "including with --user, because that could break OS tools. This is intended, not a fault.")
-        f.fix = [venv_cmd, *packages_fix(machine, "venv"), "for command-line tools: pipx install TOOL",
-                 "for this project: ./bootstrap, then ./bootstrap install PACKAGE",
-                 "do not use --break-system-packages or sudo pip"]
-    elif c == "venv-unavailable":
-        f.explanation = ("Python's venv module or its ensurepip (which puts pip into a new venv) is missing. "
-                         "Debian and Ubuntu ship them separately from the interpreter, in python3-venv (python3.X-venv).")
-        f.fix = [*packages_fix(machine, "venv"), "then recreate the venv: rm -rf PATH/TO/VENV && python3 -m venv PATH/TO/VENV"]
+def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
+    ctx = Context(ran=tuple(log.ran))
+    f, prof = machine.facts, machine.profile
+    system = {"Windows": "windows", "Darwin": "macos"}.get(f.system, "linux")
+    ctx.flags |= {system, *(("profile", f"pm:{prof.package_manager}") if prof else ()), *(("root",) if machine.root else ())}
+    pkg = log.failing_package or hit.subject if hit.category == "missing-native-library" and hit.likely else log.failing_package
+    evidence = " ".join(ln for _, ln in hit.lines)
+    v = ctx.values
+    v.update(
+        package=pkg or "PACKAGE", package_or=pkg or "the package", python="py" if system == "windows" else "python3",
+        venv_python=r".venv\Scripts\python.exe" if system == "windows" else ".venv/bin/python",
+        subject=hit.subject or "", subject_or=hit.subject or "see the evidence", need=hit.need or "",
+        profile=prof.name if prof else "", pm=prof.package_manager if prof else "", index_host=log.index_host or "INDEX-HOST",
+    )
+    c = hit.category
+    if c == "wrong-interpreter":
+        if hit.rule == "venv-python-gone" or "virtualenvs" in evidence:
+            ctx.flags.add("pipenv" if "virtualenvs" in evidence or "pipenv" in evidence else "moved")
+        if re.search(r"bad interpreter|required file not found", evidence, re.I):
+            ctx.flags.add("moved")
+            m = re.search(r"(\S+): bad interpreter", evidence)
+            if m and not re.search(r"/pip[\d.]*:?$", m.group(1)):
+                ctx.flags.add("tool")
+        m = re.search(r"bad interpreter: ([^:]+):|(\S+python[\d.]*): No such file", evidence, re.I)
+        v["path"] = next((g for g in m.groups() if g), "") if m else ""
     elif c == "permission-denied":
-        where = next((m.group(1) for ln in evidence for m in [re.search(r"Permission denied: '([^']+)'", ln)] if m), "")
-        f.explanation = ("pip could not write to the installation directory"
-                         + (f" ({where})" if where else "") + ": it belongs to another user or to the system. "
-                         "Installing as root into someone else's environment only moves the problem.")
-        f.fix = ["use a venv you own: python3 -m venv .venv && .venv/bin/python -m pip install PACKAGE",
-                 "if the venv is yours but was created by root: sudo chown -R \"$USER\" PATH/TO/VENV (or recreate it as yourself)",
-                 "never sudo pip"]
-    elif c == "ssl-module-missing":
-        f.explanation = ("This Python cannot load its ssl module, so pip cannot speak HTTPS at all. "
-                         "Either the OpenSSL library the interpreter links against is missing, or the interpreter was built without OpenSSL headers.")
-        fix = []
-        pm = machine.profile.package_manager if machine.profile else ""
-        if pm == "apt":
-            fix.append(("sudo " if not machine.root else "") + "apt-get install --fix-broken   (reinstalls the OS's OpenSSL library)")
-        fix += [f"for a self-built or pyenv Python: {' '.join(packages_fix(machine, 'ssl'))}, then rebuild the interpreter (pyenv install --force VERSION)",
-                "check: python3 -c 'import ssl; print(ssl.OPENSSL_VERSION)'"]
-        f.fix = fix
+        m = re.search(r"(?:denied|\[WinError 5\][^:]*|\[Errno 13\][^:]*): '([^']+)'", evidence)
+        v["path"] = m.group(1) if m else ""
+        v["path_in"] = f" ({v['path']})" if v["path"] else ""
+        if re.search(r"pip3?(?:\.\d+)?\.exe'?$", v["path"], re.I):
+            ctx.flags.add("pip-exe")
     elif c == "ssl-certificate":
-        chain = " ".join(evidence)
-        if "self" in chain and "signed" in chain:
-            why = "a self-signed certificate is in the chain: a proxy or TLS-inspection appliance re-signs HTTPS with its own CA"
-        elif "expired" in chain:
-            why = "a certificate has expired: the clock is wrong or the CA bundle is stale"
+        flavor = log.python_flavor or (f.default_python.framework if f.default_python and system == "macos" and not log.platforms else "")
+        if system == "macos" and flavor == "python.org":
+            ctx.flags.add("python-org")
+        v["version"] = log.framework_minor or (f.default_python.minor if f.default_python else "3.X")
+        if "self" in evidence and "signed" in evidence:
+            v["why"] = "a self-signed certificate is in the chain: a proxy or TLS-inspection appliance re-signs HTTPS with its own CA"
+        elif "expired" in evidence:
+            v["why"] = "a certificate has expired: the clock is wrong or the CA bundle is stale"
         else:
-            why = "the issuer is not in the CA bundle pip uses: a TLS-inspecting proxy, or a stale/missing CA bundle"
-        f.explanation = (f"pip refused the package index's TLS certificate: {why}. "
-                         "Verification is working as intended; the fix is to trust the right CA, never to switch verification off.")
-        f.fix = ["./bootstrap --ca-bundle /path/to/corporate-ca.pem   (adds it to the system store and configures pip and pipx)",
-                 EXPORT_CA,
-                 "one-off: python -m pip install --cert /path/to/corporate-ca.pem PACKAGE (or export PIP_CERT=/path/to/corporate-ca.pem)",
-                 "if no proxy re-signs TLS here: update the CA bundle (the ca-certificates package) and check the clock",
-                 "never --trusted-host, never disable verification"]
+            v["why"] = "the issuer is not in the CA bundle pip uses: a TLS-inspecting proxy, or a stale/missing CA bundle"
     elif c == "network-unreachable":
-        proxy = any("proxy" in ln.lower() for ln in evidence)
-        dns = any("name resolution" in ln or "Name or service" in ln or "getaddrinfo" in ln for ln in evidence)
-        if proxy:
-            why = "the configured proxy does not accept connections (wrong host/port, or it is down)"
-        elif dns:
-            why = "the index host name does not resolve (no DNS, no network, or a proxy is required)"
-        else:
-            why = "no connection to the index could be made (offline, firewalled, or a proxy is required)"
-        f.explanation = (f"pip never reached the package index: {why}. "
-                         "Nothing about the package itself is wrong; the \"No matching distribution\" that follows is a consequence.")
-        f.fix = ["check the proxy settings: env | grep -i proxy; python -m pip config list",
-                 "set the right proxy: export HTTPS_PROXY=http://proxy.example:3128 (or proxy = ... in [tool.provision])",
-                 "./bootstrap doctor   (tests DNS, the proxy and the connection to the index)"]
+        if "proxy" in evidence.lower():
+            ctx.flags.add("proxy")
+        elif re.search(r"name resolution|Name or service|getaddrinfo|nodename|address associated|\[Errno -[235]\]|\[Errno 1100[14]\]", evidence):
+            ctx.flags.add("dns")
     elif c == "missing-compiler":
-        f.explanation = ("pip had to build a package from source and no C compiler was found. "
-                         f"{pkg or 'The package'} has no wheel for this platform/Python (or a source build was asked for), "
-                         "so its C extension must be compiled here.")
-        f.fix = [*packages_fix(machine, "build-tools"), *_retry(pkg)]
+        if hit.subject and (hit.subject in LIBC_HEADERS or hit.subject.startswith(("bits/", "gnu/"))):
+            ctx.flags.add("libc")
+        if hit.rule == "redhat-rpm-config":
+            ctx.flags.add("rpm-config")
+            v["subject"] = "redhat-hardened-cc1"
     elif c == "missing-python-headers":
-        f.explanation = ("The compiler ran but could not find Python.h: the Python development headers for this interpreter are not installed. "
-                         "They are needed to build any C extension from source.")
-        f.fix = [*_headers_packages(machine, text), *_retry(pkg)]
-    elif c == "missing-rust":
-        f.explanation = (f"{pkg or 'The package'} contains Rust code and is being built from source, but no Rust toolchain (cargo/rustc) was found. "
-                         "This usually means no wheel matches this platform or Python version.")
-        f.fix = [*packages_fix(machine, "rust"), "or upgrade pip first so it can find a matching wheel: python -m pip install --upgrade pip",
-                 *_retry(pkg)]
+        minor = log.include_minor
+        if prof and prof.versioned_headers and minor and minor != _default_minor(machine) and (
+                minor in log.explicit_minors or _os_python(machine, minor)):
+            ctx.flags.add("versioned")
+            v["version"] = minor
+            v["headers"] = prof.versioned_headers.replace("{version}", minor).replace("{version_nodot}", minor.replace(".", ""))
+    elif c == "venv-unavailable":
+        minor = log.venv_minor
+        v["version"] = minor or ""
+        # only where the platform ships venv apart from the interpreter (Debian's pythonX.Y-venv);
+        # elsewhere a failing venv is a broken installation, not a missing package
+        if prof and prof.versioned_venv and prof.needs.get("venv") and minor and minor != _default_minor(machine):
+            ctx.flags.add("versioned")
+            v["venv"] = prof.versioned_venv.replace("{version}", minor).replace("{version_nodot}", minor.replace(".", ""))
     elif c == "missing-native-library":
-        what = f"the '{need}' development files" if need else f"a native library ({hit.subject or 'unknown'})"
-        f.explanation = (f"The build of {pkg or 'the package'} needs {what}: a header, library or its configuration program "
-                         f"({hit.subject or 'see the evidence'}) was not found. "
-                         "The C library must be installed with the system's package manager, not with pip.")
-        if need:
-            f.fix = [*packages_fix(machine, need), *_retry(pkg)]
-        else:
-            f.fix = [f"install the package that provides {hit.subject}: e.g. apt-file search {hit.subject} / dnf provides '*/{hit.subject}'", *_retry(pkg)]
-        if need == "postgres-client" and pkg and pkg.lower() == "psycopg2":
-            f.fix.append("or use the prebuilt wheel instead: pip install psycopg2-binary (or psycopg[binary])")
-    elif c == "python-version-mismatch":
-        ignored = re.search(r"require a different python version: (.+)", text)
-        f.explanation = ("The requested version declares a Requires-Python that excludes this interpreter, so pip skips it. "
-                         "Either use a Python the package supports, or pick an older release of the package that supports this Python.")
-        newest = _newest_allowed(text)
-        f.fix = ["make the project venv with a matching Python: ./bootstrap --python 3.X (install that Python first)",
-                 f"or pin a release that supports this Python{f' (newest offered: {newest})' if newest else ''}"]
-        if ignored:
-            f.details["ignored"] = ignored.group(1)[:500]
+        needs = hit.needs or ([hit.need] if hit.need else [])
+        if needs:
+            ctx.flags.add("known")
+        if hit.likely:
+            ctx.flags.add("likely")
+        v["needs"] = " ".join(needs)
+        parts = [f"the '{n}' development files" for n in needs if n != "pkg-config"] + (["pkg-config to find them"] if "pkg-config" in needs else [])
+        what = " and ".join(parts) if needs else f"a native library ({hit.subject or 'unknown'})"
+        v["what"] = what
+        ports = [p for n in needs for p in data().get("vcpkg", {}).get(n, ())]
+        if ports:
+            ctx.flags.add("vcpkg")
+            v["vcpkg"] = " ".join(ports)
+            ctx.lists["vcpkg"] = ports
+        if "postgres-client" in needs and (pkg or "").lower() == "psycopg2":
+            ctx.flags.add("psycopg2")
+    return ctx
+
+
+# ----------------------------------------------------------------------------- steps
+
+
+def _install(machine: Machine, ctx: Context, what: str, hit: Hit) -> list[Line]:
+    """The install line(s) for needs (or a versioned package): one transaction for all."""
+    prof = machine.profile
+    if what == "{needs}":
+        needs = hit.needs or ([hit.need] if hit.need else [])
+    elif what == "{venv}":
+        needs = [ctx.values["venv"]] if "venv" in ctx.values else ["venv"]
+    elif what == "{headers}":
+        needs = [ctx.values["headers"]] if "headers" in ctx.values else ["python-headers"]
+    else:
+        needs = [ctx.fill(what)]
+    if prof is None:
+        return [Line(f"install the development files for {', '.join(needs)} with your system's package manager "
+                     "(no profile matches this platform)")]
+    packages: list[str] = []
+    out: list[Line] = []
+    for need in needs:
+        if need.startswith("python") and need not in prof.needs:  # a versioned package name from the profile's template
+            packages.append(need)
+            continue
+        try:
+            pkgs = prof.packages(need)
+        except ProvisionError:
+            if hit.subject:
+                out += _search(machine, ctx, hit.subject)
+            else:
+                out.append(Line(f"the '{prof.name}' profile has no packages for '{need}': this platform does not provide it "
+                                f"through {prof.package_manager}"))
+            continue
+        if not pkgs:
+            out.append(Line(f"'{need}' comes with the base system on {prof.name}: reinstall or repair it"
+                            + (" (xcode-select --install)" if "xcode-command-line-tools" in prof.extra_steps else "")))
+        packages += [p for p in pkgs if p not in packages]
+    lines = [Line(join(machine, a), a) for a in typed_install(machine, packages)]
+    return lines + out
+
+
+def _search(machine: Machine, ctx: Context, subject: str) -> list[Line]:
+    """The distro's own file index, for a file or command no table knows."""
+    prof = machine.profile
+    pm = data()["package-manager"].get(prof.package_manager, {}) if prof else {}
+    name = subject.strip("'\"<>")
+    kind = "header" if name.endswith(".h") else ("library" if ".so" in name or name.startswith("lib") else "command")
+    values = {"file": name, "basename": name.rsplit("/", 1)[-1], "stem": re.sub(r"\.h$", "", name.rsplit("/", 1)[-1])}
+    template = pm.get(kind) or (pm.get("command") if kind == "library" else None)
+    out: list[Line] = []
+    if template:
+        argv = tuple(re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), a) for a in template)
+        out.append(Line(join(machine, argv) + f"   (which package provides {name}; install that one)", argv))
+        if pm.get("search-note"):
+            out.append(Line(pm["search-note"]))
+    elif pm.get(f"{kind}-say"):
+        out.append(Line(re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), pm[f"{kind}-say"])))
+    else:
+        out.append(Line(f"install the package that provides {name} with the system's package manager"))
+    return out
+
+
+def _steps(machine: Machine, ctx: Context, steps: Iterable[Mapping[str, Any]], hit: Hit) -> list[Line]:
+    out: list[Line] = []
+    for step in steps:
+        if not ctx.holds(step.get("when", ())):
+            continue
+        if "include" in step:
+            out += _steps(machine, ctx, data()["group"][step["include"]], hit)
+        elif "install" in step:
+            out += _install(machine, ctx, step["install"], hit)
+        elif "search" in step:
+            out += _search(machine, ctx, ctx.fill(step["search"])) if hit.subject else []
+        elif "run" in step:
+            argv = ctx.argv(step["run"])
+            if step.get("sudo") and not machine.root:
+                argv = ("sudo", *argv)
+            text = join(machine, argv)
+            if _already_ran(text, ctx.ran):
+                continue  # the log shows this very command failing: it is not the fix
+            note = ctx.fill(step.get("note", ""))
+            out.append(Line(f"{text}   ({note})" if note else text, argv))
+        elif "say" in step:
+            out += [Line(x) for x in ctx.fill(step["say"]).split("\n") if x.strip()]
+    return out
+
+
+def _norm_cmd(text: str) -> str:
+    return re.sub(r"\s+|\\ ", " ", text.replace("'", "").replace('"', "")).strip().lower()
+
+
+def _already_ran(text: str, ran: Sequence[str]) -> bool:
+    key = _norm_cmd(text)
+    return any(key and (r == key or r.endswith(" " + key) or r.endswith("/" + key)) for r in ran)
+
+
+def _explanation(spec: Any, ctx: Context) -> str:
+    if isinstance(spec, str):
+        return ctx.fill(spec)
+    for item in spec:
+        if ctx.holds(item.get("when", ())):
+            return ctx.fill(item["text"])
+    return ""
+
+
+def render(hit: Hit, machine: Machine, log: LogFacts | str | None = None) -> Finding:
+    """One scanner hit -> a finding with its explanation and fix for this machine."""
+    facts = log if isinstance(log, LogFacts) else LogFacts()
+    c = hit.category
+    f = Finding(c, hit.need, [ln for _, ln in hit.lines[:8]])
+    f.details["needs"] = list(hit.needs or ([hit.need] if hit.need else []))
+    if hit.likely:
+        f.details["likely"] = True
+    ctx = context(hit, machine, facts)
+    _category_values(c, hit, facts, ctx, f)
+    spec = data()["category"].get(c)
+    if spec is None:
+        return f
+    f.explanation = _explanation(spec["explanation"], ctx)
+    lines = _steps(machine, ctx, spec.get("fix", ()), hit)
+    f.fix = [ln.text for ln in lines]
+    f.commands = {ln.text: ln.argv for ln in lines if ln.command}
+    return f
+
+
+def _category_values(c: str, hit: Hit, log: LogFacts, ctx: Context, f: Finding) -> None:
+    """Values only some categories have (the conflict table, the newest release, …)."""
+    v = ctx.values
+    if c == "python-version-mismatch":
+        newest = _newest_allowed(log.from_versions)
+        v["newest"] = f" (newest offered: {newest})" if newest else ""
+        if log.requires_python:
+            f.details["ignored"] = log.requires_python
+    elif c == "no-matching-distribution":
+        req = hit.subject or log.requested or "PACKAGE"
+        v["requirement"] = req
+        v["requirement_name"] = re.split(r"[<>=!~;\[ ]", req)[0]
+        v["old_pip"] = "" if log.from_versions is not None else (
+            " This pip does not list the versions it saw, so a Requires-Python mismatch looks the same.")
     elif c == "resolution-impossible":
-        rows = conflicts.parse(text)
-        analyses = conflicts.analyse(rows)
-        f.explanation = ("pip's resolver found no set of versions that satisfies every requirement at once: "
-                         "two requirements ask for incompatible versions of the same package. Nothing is installed until one of them is loosened.")
+        analyses = conflicts.analyse(log.conflict_rows)
         f.details["conflicts"] = [a.to_json() for a in analyses]
-        f.details["table"] = conflicts.table(rows)
-        fix = []
+        f.details["table"] = conflicts.table(log.conflict_rows)
+        lines = []
         for a in analyses:
             if a.agreed is None:
                 for r, allow in a.relax:
                     if r.who.startswith("you"):
-                        fix.append(f"loosen your pin {a.package}{r.spec}: every other requirement allows {a.package} {allow}")
+                        lines.append(f"loosen your pin {a.package}{r.spec}: every other requirement allows {a.package} {allow}")
                     else:
                         pkg_name, _, ver = r.who.partition(" ")
-                        fix.append(f"or use another release of {pkg_name} than {ver}: one whose {a.package} requirement allows {allow} "
-                                   f"(this one needs {a.package}{r.spec})")
+                        lines.append(f"or use another release of {pkg_name} than {ver}: one whose {a.package} requirement allows {allow} "
+                                     f"(this one needs {a.package}{r.spec})")
                 if not a.relax:
-                    fix.append(f"no single change reconciles {a.package}: loosen several pins or upgrade the packages that depend on it")
+                    lines.append(f"no single change reconciles {a.package}: loosen several pins or upgrade the packages that depend on it")
             else:
-                fix.append(f"{a.package}: the requirements agree on {a.agreed}")
-        fix.append("or drop your pin and let pip choose: remove the version constraint from the requirement file")
-        f.fix = fix
-    elif c == "no-matching-distribution":
-        req = hit.subject or pkg or "PACKAGE"
-        old_pip = "(from versions:" not in text
-        f.explanation = (f"The index offers no release of {req} that pip can use here: the name is misspelled, the version does not exist, "
-                         "or no release fits this Python/platform."
-                         + (" This pip does not list the versions it saw, so a Requires-Python mismatch looks the same." if old_pip else ""))
-        name = re.split(r"[<>=!~;\[ ]", req)[0]
-        f.fix = [f"check the name and versions on the index: python -m pip index versions {name}   (pip >= 21.2)",
-                 "check which index pip uses: python -m pip config list",
-                 "if the release needs a newer Python: ./bootstrap --python 3.X"]
-    return f
+                lines.append(f"{a.package}: the requirements agree on {a.agreed}")
+        v["conflict_fixes"] = "\n".join(lines)
 
 
-def _newest_allowed(text: str) -> str | None:
-    m = re.search(r"\(from versions: ([^)]*)\)", text)
-    if not m:
+def _newest_allowed(versions: str | None) -> str | None:
+    if not versions:
         return None
-    versions = [v.strip() for v in m.group(1).split(",") if v.strip() and v.strip() != "none"]
-    final = [v for v in versions if re.fullmatch(r"[\d.]+", v)]
+    final = [x.strip() for x in versions.split(",") if re.fullmatch(r"[\d.]+", x.strip())]
     return final[-1] if final else None
