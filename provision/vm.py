@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import shutil
 import sys
@@ -24,6 +23,7 @@ from typing import Any, Callable, TextIO
 
 from .errors import ProvisionError
 from .paths import REPO
+from .run.recap import parse_recap
 
 MACHINES_FILE = REPO / "vagrant" / "machines.json"
 
@@ -58,7 +58,6 @@ NO_PROVIDER_MARKERS = (
     "could not be found, but was requested",
 )
 
-RECAP = re.compile(r"^recap: ok=(\d+) changed=(\d+) failed=(\d+) skipped=(\d+)\s*$", re.M)
 
 
 # --- the machines ----------------------------------------------------------------------
@@ -234,14 +233,6 @@ def _ca_bundle() -> str | None:
     return ca or None
 
 
-def recap_of(output: str) -> dict[str, int] | None:
-    """The last ``recap: ok=N changed=N failed=N skipped=N`` line of a bootstrap run."""
-    found = RECAP.findall(output.replace("\r", ""))
-    if not found:
-        return None
-    return dict(zip(("ok", "changed", "failed", "skipped"), map(int, found[-1])))
-
-
 def guest_command(spec: Spec, argv: list[str]) -> str:
     """A shell line for ``vagrant ssh -c``: into the repository, then argv."""
     return f"{shlex.join(['cd', spec.guest_dir])} && {shlex.join(argv)}"
@@ -292,7 +283,7 @@ def test(ctx: Any, name: str, out: TextIO | None = None) -> int:
         steps_ok = report.add(f"first run: {shlex.join(bootstrap)}", first.exited == 0, f"exit status {first.exited}" if first.exited else "")
     if steps_ok:
         second = ssh(bootstrap)  # shown as it runs, and recorded
-        recap = recap_of((second.stdout or "") + (second.stderr or ""))
+        recap = parse_recap((second.stdout or "") + (second.stderr or ""))
         if second.exited:
             steps_ok = report.add("second run", False, f"exit status {second.exited}")
         elif recap is None:

@@ -28,6 +28,7 @@ from invoke import MockContext, Result
 from provision import vm
 from provision.errors import ProvisionError
 from provision.paths import REPO
+from provision.run.recap import parse_recap
 
 VAGRANTFILE = REPO / "Vagrantfile"
 
@@ -348,9 +349,9 @@ def test_state_with_a_usable_provider() -> None:
 
 
 def test_recap_of() -> None:
-    assert vm.recap_of("x\r\nrecap: ok=1 changed=3 failed=0 skipped=0\r\nrecap: ok=4 changed=0 failed=0 skipped=2\r\nlog: /x\r\n") == {
+    assert parse_recap("x\r\nrecap: ok=1 changed=3 failed=0 skipped=0\r\nrecap: ok=4 changed=0 failed=0 skipped=2\r\nlog: /x\r\n") == {
         "ok": 4, "changed": 0, "failed": 0, "skipped": 2}
-    assert vm.recap_of("no recap here") is None
+    assert parse_recap("no recap here") is None
 
 
 def ssh(name: str, argv: list[str]) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-RECAP_KEYS = ("ok", "changed", "failed", "skipped")
+from ..run.recap import RECAP_KEYS, counts_text
 
 
 @dataclass
@@ -34,7 +34,7 @@ class HostResult:
         """One line per host after the run: its counts, or why it failed."""
         if self.recap is None:
             return f"{self.host}: FAILED: {self.error}"
-        counts = " ".join(f"{k}={self.recap.get(k, 0)}" for k in RECAP_KEYS)
+        counts = counts_text(self.recap)
         tail = f"  ({self.error})" if self.error else ""
         return f"{self.host}: recap: {counts}{tail}"
 
@@ -116,7 +116,7 @@ def aggregate(results: Sequence[HostResult], wall: float) -> dict[str, Any]:
 def total_line(results: Sequence[HostResult], wall: float) -> str:
     """The last line for people: the same numbers as the ``total`` of ``--json``."""
     doc = aggregate(results, wall)["total"]
-    counts = " ".join(f"{k}={doc['recap'][k]}" for k in RECAP_KEYS)
+    counts = counts_text(doc["recap"])
     failed = f" ({', '.join(doc['failed_hosts'])})" if doc["failed_hosts"] else ""
     return (f"total: {doc['hosts']} host{'s' if doc['hosts'] != 1 else ''}, {doc['succeeded']} succeeded, "
             f"{doc['failed']} failed{failed} in {wall:.0f}s; {counts}")

@@ -22,6 +22,7 @@ from ..plan import Plan
 from ..steps import Change, Step, StepEnv
 from .log import RunLog
 from .progress import Progress, summarize_failure
+from .recap import RECAP_KEYS, recap_line
 
 if TYPE_CHECKING:
     from invoke import Context
@@ -66,10 +67,7 @@ class Recap:
         return self.count("failed") > 0
 
     def line(self) -> str:
-        return (
-            f"recap: ok={self.count('ok')} changed={self.count('changed')} "
-            f"failed={self.count('failed')} skipped={self.count('skipped')}"
-        )
+        return recap_line({k: self.count(k) for k in RECAP_KEYS})
 
 
 Preflight = tuple[Step, "str | None", "Change | None", "str | None"]  # step, skip reason, change, error
