@@ -13,10 +13,10 @@ from dataclasses import replace
 import pytest
 
 from provision import session
-from provision.atomic import STAMP
 from provision.machine.probe import FakeProbe, ProbeResult
 from provision.paths import PACKAGE
-from provision.steps.venv import digest, inputs
+from provision.steps.venv import inputs
+from tests.conftest import healthy_venv
 
 KIT = sys.executable
 APT = ("sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-q", "-o", "DPkg::Lock::Timeout=300")
@@ -105,8 +105,7 @@ def everything_present(prepared, key: str) -> FakeProbe:
     bindir = sep.join([home, ".local", "bin"])
     files = {
         sep.join([env.facts.pipx_home, "venvs", "ruff", "pipx_metadata.json"]): meta,
-        f"{venv}/{STAMP}": json.dumps({"digest": digest(want), "inputs": want}),
-        (venv + "\\Scripts\\python.exe") if env.windows else f"{venv}/bin/python": "",
+        **healthy_venv(venv, want, windows=env.windows),
         sep.join([bindir, "pipx.exe" if env.windows else "pipx"]): "",
     }
     commands = {(q,): ProbeResult(0, listing) for q in ("dpkg-query", "rpm", "pacman", "apk", "brew", "winget")}

@@ -291,8 +291,10 @@ def find_tool(name: str, path: str) -> Tool:
 
 
 def mask_url(value: str) -> str:
-    """Hide credentials in proxy URLs: facts are printed and logged."""
-    return re.sub(r"//[^/@\s]+@", "//***@", value)
+    """Hide credentials in proxy URLs: facts are printed and logged (the kit's one mask)."""
+    from ..redact import mask
+
+    return mask(value)
 
 
 def pip_config_values(env: Mapping[str, str], home: str) -> dict[str, str]:

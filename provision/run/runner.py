@@ -144,7 +144,7 @@ class Runner:
             raise KeyboardInterrupt
         argv = self.argv(command)
         shown = " ".join(argv) if len(" ".join(argv)) < 200 else " ".join(argv)[:197] + "..."
-        self.log.write(f"\n$ {' '.join(argv)}\n")
+        self.log.write(f"\n$ {shlex.join(argv)}\n")
         token = self.progress.start(step.title, command.purpose or shown)
         try:
             result = self.ctx.run(  # type: ignore[attr-defined]
@@ -160,6 +160,7 @@ class Runner:
             )
         finally:
             self.progress.stop(token)
+            self.log.end_output()
         output = (result.stdout or "") + (result.stderr or "")
         self.log.write(f"[exit {result.exited}]\n")
         if self.interrupted:
