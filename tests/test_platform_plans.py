@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 from provision import session
+from provision.certs import fingerprint
 from provision.machine.probe import FakeProbe, ProbeResult
 from provision.paths import PACKAGE
 from provision.steps.venv import inputs
@@ -130,13 +131,13 @@ def test_everything_present_changes_nothing(project, key):
 
 CA_TRUST = {
     # preset: (anchor file, the command that rebuilds the bundle)
-    "debian:12": ("/usr/local/share/ca-certificates/provision-corp.crt", ("sudo", "-n", "update-ca-certificates")),
-    "ubuntu:24.04": ("/usr/local/share/ca-certificates/provision-corp.crt", ("sudo", "-n", "update-ca-certificates")),
-    "fedora:40": ("/etc/pki/ca-trust/source/anchors/provision-corp.pem", ("sudo", "-n", "update-ca-trust", "extract")),
-    "rocky:9": ("/etc/pki/ca-trust/source/anchors/provision-corp.pem", ("sudo", "-n", "update-ca-trust", "extract")),
-    "opensuse-tumbleweed": ("/etc/pki/trust/anchors/provision-corp.pem", ("sudo", "-n", "update-ca-certificates")),
-    "arch": ("/etc/ca-certificates/trust-source/anchors/provision-corp.crt", ("sudo", "-n", "update-ca-trust")),
-    "alpine:3.20": ("/usr/local/share/ca-certificates/provision-corp.crt", ("sudo", "-n", "update-ca-certificates")),
+    "debian:12": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates")),
+    "ubuntu:24.04": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates")),
+    "fedora:40": ("/etc/pki/ca-trust/source/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-trust", "extract")),
+    "rocky:9": ("/etc/pki/ca-trust/source/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-trust", "extract")),
+    "opensuse-tumbleweed": ("/etc/pki/trust/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-certificates")),
+    "arch": ("/etc/ca-certificates/trust-source/anchors/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-trust")),
+    "alpine:3.20": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates")),
 }
 
 
@@ -148,6 +149,7 @@ def test_ca_into_the_system_trust_store(project, key):
     step = next(s for s in prepared.plan.steps if s.name == "ca-trust")
     argvs = [c.argv_for(is_root=False) for c in step.check(prepared.env).commands]
     anchor, update = CA_TRUST[key]
+    anchor = anchor.format(fp=fingerprint(ca)[:16])
     assert argvs == [("sudo", "-n", "install", "-D", "-m", "0644", str(ca), anchor), update]
     # pip and pipx then use the completed system bundle
     assert prepared.env.pip_cert == prepared.env.profile.trust_store.bundle
@@ -166,7 +168,7 @@ def test_ca_already_in_the_trust_store(project, ca_bytes, installed, in_place):
     ca = project / "corp.pem"
     ca.write_bytes(ca_bytes)
     prepared = session.prepare(None, project=str(project), platform="debian:12", ca_bundle=str(ca), dry_run=True)
-    anchor = CA_TRUST["debian:12"][0]
+    anchor = CA_TRUST["debian:12"][0].format(fp=fingerprint(ca)[:16])
     env = replace(prepared.env, probe=FakeProbe(files={anchor: installed} if installed is not None else {}))
     step = next(s for s in prepared.plan.steps if s.name == "ca-trust")
     assert (not step.check(env).commands) is in_place

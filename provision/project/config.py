@@ -145,6 +145,9 @@ def load(project: Path | str, *, ca_bundle: str | None = None) -> ProjectConfig:
         _expect(isinstance(ca_text, str) and ca_text != "", where, "ca-bundle", f"must be a path, not {ca_text!r}.", "a PEM file")
         ca = Path(ca_text) if ca_bundle else project / ca_text
         ca = ca.expanduser().resolve()
+        if ca.is_dir():
+            origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {where}"
+            raise ConfigError(f"{origin}: {ca} is a directory, not a file.", "Give the PEM file of your organisation's CA certificate.")
         if not ca.is_file():
             origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {where}"
             raise ConfigError(f"{origin}: {ca} does not exist.", "Give the path of your organisation's CA certificate (PEM).")
