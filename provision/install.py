@@ -194,7 +194,15 @@ def install(
         def show(res: object) -> None:
             print(report_mod.step_text(res, is_root=facts.is_root, dry_run=dry_run), file=human)  # type: ignore[arg-type]
 
-        recap = runner.run(Plan((SystemPackages(),)), env, refresh, show)
+        if dry_run:
+            recap = runner.run(Plan((SystemPackages(),)), env, refresh, show)
+        else:
+            # the package manager runs under the same lock as ./bootstrap: never two writers at once
+            from .run.lock import exclusive
+            from .session import lock_path
+
+            with exclusive(lock_path(), notice=human) as waited:
+                recap = runner.run(Plan((SystemPackages(),)), refresh() if waited else env, refresh, show)
         print(recap.line(), file=human)
         report["fix"] = {"needs": needs, "steps": [r.to_json(is_root=facts.is_root) for r in recap.results]}
         if recap.failed:

@@ -16,7 +16,7 @@ import platformdirs
 
 from . import plan
 from .certs import pem_certificates
-from .errors import ProvisionError
+from .errors import ConfigError, ProvisionError
 from .machine import facts as facts_mod
 from .machine.facts import Facts
 from .machine.probe import FreshProbe, LocalProbe, Probe
@@ -41,7 +41,10 @@ class Prepared:
 
 
 def machine_facts(platform: str | None) -> Facts:
-    return presets.load(platform) if platform else facts_mod.gather()
+    """This machine's facts, or a preset's; an empty --platform is an error, never this machine."""
+    if platform is not None and not platform.strip():
+        raise ConfigError("--platform is empty.", "Give a preset as ID[:VERSION], e.g. --platform debian:12, or leave the option out.")
+    return presets.load(platform) if platform is not None else facts_mod.gather()
 
 
 def prepare(
@@ -63,8 +66,8 @@ def prepare(
         origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {cfg.source}"
         pem_certificates(cfg.ca_bundle, origin=origin)
     py, from_packages = interpreter.choose(facts, cfg, resolution.profile, python)
-    probe: Probe = FreshProbe() if platform else LocalProbe(ctx)
-    options = Options(dry_run=dry_run, refresh_after=refresh_after, preset=bool(platform))
+    probe: Probe = FreshProbe() if platform is not None else LocalProbe(ctx)
+    options = Options(dry_run=dry_run, refresh_after=refresh_after, preset=platform is not None)
     env = StepEnv(facts, resolution.profile, cfg, probe, py, options, from_packages)
     return Prepared(facts, resolution, env, plan.build(env))
 
@@ -102,7 +105,7 @@ def bootstrap(
     """
     out = out or sys.stdout
     human = (err or sys.stderr) if as_json else out
-    if platform and not dry_run:
+    if platform is not None and not dry_run:
         raise ProvisionError(
             f"--platform {platform} describes another machine; it can only be planned here.",
             f"Add --dry-run: ./bootstrap --dry-run --platform {platform}",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..command import Command
-from ..errors import ProvisionError
+from ..errors import MachineError, ProvisionError
 from ..plan import Plan
 from ..steps import Change, Step, StepEnv
 from .log import RunLog
@@ -122,12 +122,12 @@ class Runner:
         titles = ", ".join(dict.fromkeys(s.title for s, _ in needs))
         first = needs[0][1].shell(is_root=False, sudo_flags=())
         if self.sudo == "absent":
-            raise ProvisionError(
+            raise MachineError(
                 f"this run needs root for: {titles}, but you are not root and there is no sudo.",
                 f"Nothing was changed. Run it as root, or have an administrator install sudo for you, or run the root part by hand: {first}",
             )
         if self.sudo == "password" and not self.interactive:
-            raise ProvisionError(
+            raise MachineError(
                 f"this run needs root for: {titles}, and sudo asks for a password, which a non-interactive run cannot give.",
                 "Nothing was changed. Run it in a terminal (sudo will ask once), or as root, or allow passwordless sudo for this user.",
             )
