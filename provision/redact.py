@@ -14,13 +14,17 @@ import re
 
 # scheme://userinfo@ — the userinfo (user, user:password or a bare token) is the secret
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
+# user:password@host without a scheme (a proxy written without http://)
+_BARE = re.compile(r"(?<![\w/@.:-])[\w.%+-]+:[^\s/@'\"]+@(?=[\w.-])")
 # C0 controls except tab and newline, DEL, and C1 controls (ESC [ ... is how a terminal is driven)
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def mask(text: str) -> str:
     """``text`` with every URL's credentials replaced by ``***`` (the rest stays readable)."""
-    return _USERINFO.sub(r"\1***@", text) if "@" in text else text
+    if "@" not in text:
+        return text
+    return _BARE.sub("***@", _USERINFO.sub(r"\1***@", text))
 
 
 def has_credentials(url: str) -> bool:

@@ -14,7 +14,7 @@ from typing import TextIO
 
 import platformdirs
 
-from . import plan
+from . import indexes, plan
 from .certs import pem_certificates
 from .errors import ConfigError, ProvisionError
 from .machine import facts as facts_mod
@@ -38,12 +38,18 @@ class Prepared:
     resolution: profiles.Resolution
     env: StepEnv
     plan: plan.Plan
+    warnings: tuple[str, ...] = ()  # shown under the header (the user's pip index settings)
+
+
+def check_platform(platform: str | None) -> None:
+    """An empty ``--platform`` is bad input (it once slipped past the "can only be planned" guard)."""
+    if platform is not None and not platform.strip():
+        raise ConfigError("--platform is empty.", "Give a preset as ID[:VERSION], e.g. --platform debian:12, or leave the option out.")
 
 
 def machine_facts(platform: str | None) -> Facts:
     """This machine's facts, or a preset's; an empty --platform is an error, never this machine."""
-    if platform is not None and not platform.strip():
-        raise ConfigError("--platform is empty.", "Give a preset as ID[:VERSION], e.g. --platform debian:12, or leave the option out.")
+    check_platform(platform)
     return presets.load(platform) if platform is not None else facts_mod.gather()
 
 
@@ -69,7 +75,8 @@ def prepare(
     probe: Probe = FreshProbe() if platform is not None else LocalProbe(ctx)
     options = Options(dry_run=dry_run, refresh_after=refresh_after, preset=platform is not None)
     env = StepEnv(facts, resolution.profile, cfg, probe, py, options, from_packages)
-    return Prepared(facts, resolution, env, plan.build(env))
+    warnings = tuple(indexes.check(facts.pip_index))
+    return Prepared(facts, resolution, env, plan.build(env), warnings)
 
 
 def log_path() -> str:
@@ -105,6 +112,7 @@ def bootstrap(
     """
     out = out or sys.stdout
     human = (err or sys.stderr) if as_json else out
+    check_platform(platform)
     if platform is not None and not dry_run:
         raise ProvisionError(
             f"--platform {platform} describes another machine; it can only be planned here.",
@@ -115,6 +123,8 @@ def bootstrap(
     facts, env = prepared.facts, prepared.env
     print(report.header(facts, prepared.resolution.profile.name, f"{env.python.path} ({env.python.version})",
                         prepared.resolution.notice, dry_run), file=human)
+    for warning in prepared.warnings:
+        print(f"  warning: {warning}", file=human)
     interactive = sys.stdin.isatty() and not yes
     log = RunLog(None if dry_run else log_path())
     runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=interactive,
@@ -147,6 +157,7 @@ def bootstrap(
         print(f"log: {log.path}", file=human)
     if as_json:
         extra = {"profile": prepared.resolution.profile.name, "notice": prepared.resolution.notice,
+                 "warnings": list(prepared.warnings),
                  "python": env.python.path, "log": log.path}
         report.dump(report.recap_json(recap, facts, extra, is_root=facts.is_root), out)
     return 1 if recap.failed else 0
