@@ -82,7 +82,7 @@ def pip_argv(python: str, packages: Sequence[str], *extra: str) -> list[str]:
 
 def log_path() -> str:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return os.path.join(platformdirs.user_log_dir("provision"), f"install-{stamp}-{os.getpid()}.log")
+    return os.path.join(platformdirs.user_log_dir("provision"), f"install-{stamp}-{os.getpid()}-{os.urandom(3).hex()}.log")
 
 
 def default_fix_env(ctx: object, project: str | None, needs: Sequence[str], dry_run: bool) -> tuple[StepEnv, Callable[[], StepEnv]]:

@@ -13,7 +13,7 @@ import hashlib
 import re
 
 # scheme://userinfo@ — the userinfo (user, user:password or a bare token) is the secret
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
+_USERINFO = re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
 # user:password@host without a scheme (a proxy written without http://)
 _BARE = re.compile(r"(?<![\w/@.:-])[\w.%+-]+:[^\s/@'\"]+@(?=[\w.-])")
 # C0 controls except tab and newline, DEL, and C1 controls (ESC [ ... is how a terminal is driven)

@@ -81,7 +81,8 @@ def prepare(
 
 def log_path() -> str:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return os.path.join(platformdirs.user_log_dir("provision"), f"bootstrap-{stamp}-{os.getpid()}.log")
+    token = os.urandom(3).hex()  # two runs in one second (a container's pid 1 twice) never share a log
+    return os.path.join(platformdirs.user_log_dir("provision"), f"bootstrap-{stamp}-{os.getpid()}-{token}.log")
 
 
 def lock_path() -> str:
