@@ -31,7 +31,7 @@ import platformdirs
 from .diagnose import Finding
 from .diagnose.explain import Explanation, explain, machine, text_report
 from .diagnose.fixes import Machine
-from .errors import ProvisionError
+from .errors import MachineError, ProvisionError
 from .paths import default_project
 from .plan import Plan
 from .project import config as config_mod
@@ -128,7 +128,7 @@ def install(
     cfg = config_mod.load(project or default_project())
     python = venv_python(str(cfg.venv))
     if not os.path.exists(python):
-        raise ProvisionError(f"the project venv {cfg.venv} does not exist (no {python}).",
+        raise MachineError(f"the project venv {cfg.venv} does not exist (no {python}).",
                              "Run ./bootstrap first: it builds the venv; then ./bootstrap install PACKAGE.")
     report: dict[str, Any] = {"packages": list(packages), "venv": str(cfg.venv), "dry_run": dry_run, "attempts": [], "findings": [], "fix": None}
     log = RunLog(None if (dry_run and log_file is None) else (log_file or log_path()))

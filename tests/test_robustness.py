@@ -212,6 +212,27 @@ def test_machine_conditions_exit_1_bad_input_exit_2(tmp_path):
             pass
 
     cases.append(("state directory not writable", lock))
+
+    def no_interpreter() -> None:
+        from dataclasses import replace
+
+        from provision.platforms import presets, profiles
+        from provision.project import config, interpreter
+
+        (tmp_path / "p").mkdir()
+        (tmp_path / "p" / "provision.toml").write_text('python = ">=3.99"\n')
+        facts = presets.load("macos:14")
+        interpreter.choose(replace(facts, pythons=facts.pythons[:1]), config.load(tmp_path / "p"), profiles.resolve(facts).profile)
+
+    cases.append(("no interpreter in the range", no_interpreter))
+
+    def no_venv() -> None:
+        from provision.install import install
+
+        (tmp_path / "q").mkdir()
+        install(None, ["six"], project=str(tmp_path / "q"))
+
+    cases.append(("install without the project venv", no_venv))
     for name, call in cases:
         with pytest.raises(ProvisionError) as e:
             call()  # type: ignore[operator]

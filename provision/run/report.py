@@ -25,7 +25,7 @@ def header(facts: Facts, profile: str, python: str, notice: str | None, dry_run:
         lines.append(f"  notice: {notice}")
     if dry_run:
         lines.append("  dry run: nothing is changed; these are the exact commands a real run would start with")
-    return "\n".join(lines)
+    return safe("\n".join(lines))  # os-release and paths are outside input
 
 
 def step_text(res: StepResult, *, is_root: bool, dry_run: bool) -> str:
@@ -91,4 +91,6 @@ def facts_text(facts: Facts) -> str:
     lines.append("proxies          " + (", ".join(f"{k}={v}" for k, v in facts.proxies.items()) or "none"))
     if facts.preset:
         lines.append(f"preset           {facts.preset} (a freshly installed machine, not this one)")
-    return "\n".join(lines)
+    for key, (where, value) in facts.pip_index.items():
+        lines.append(f"pip {key:<12} {value} ({where})")
+    return safe("\n".join(lines))
