@@ -27,6 +27,7 @@ class Files(Protocol):
 
     def exists(self, path: str) -> bool: ...
     def read_text(self, path: str) -> str | None: ...
+    def mtime(self, path: str) -> float | None: ...
     def now(self) -> float: ...
 
 
@@ -78,8 +79,11 @@ def existing(files: Files, venv: str) -> Existing:
         return Existing("absent")
     if files.exists(os.path.join(venv, STAMP)):
         return Existing("kit")
-    if files.exists(os.path.join(venv, "pyvenv.cfg")):
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(files.now()))
+    cfg = os.path.join(venv, "pyvenv.cfg")
+    if files.exists(cfg):
+        # named after when that venv was made, not after now: the dry run shows the very name a run uses
+        made = files.mtime(cfg)
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(made if made is not None else files.now()))
         return Existing("foreign", f"{venv}.backup-{stamp}")
     raise ProvisionError(f"{venv} exists and is not a venv (no pyvenv.cfg, no provision stamp); it was left as it is.",
                          "Choose another 'venv' path in the project config, or move the directory away yourself.")

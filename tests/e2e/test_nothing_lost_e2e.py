@@ -121,11 +121,15 @@ def test_a_venv_made_by_hand_is_kept_as_a_named_backup(h):
     make_project(h, "")
     h.run(["python3", "-m", "venv", "--without-pip", "/proj/.venv"], check=True)
     h.write("/proj/.venv/handmade", "mine\n")
+    dry = bootstrap(h, "--project", "/proj", "--ca-bundle", CA, "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    planned = next(s for s in json.loads(dry.stdout)["steps"] if s["name"] == "project-venv")["commands"][-1]["argv"]
     res = bootstrap(h, "--project", "/proj", "--ca-bundle", CA, "--yes", "--json")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-4000:]
     step = next(s for s in json.loads(res.stdout)["steps"] if s["name"] == "project-venv")
     backups = sorted(h.path("/").glob("proj/.venv.backup-*"))
     assert len(backups) == 1 and (backups[0] / "handmade").read_text() == "mine\n"
+    assert planned[-2:] == ["--backup", f"/proj/{backups[0].name}"], "the dry run showed the very name the run used"
     assert step["status"] == "changed" and backups[0].name in step["reason"] and "kept" in step["reason"]
     assert h.path("/proj/.venv/.provision-stamp.json").is_file() and not h.path("/proj/.venv/handmade").exists()
     assert h.path("/data/precious").read_text() == "keep me\n"
