@@ -143,6 +143,7 @@ def install(
         output = (res.stdout or "") + (res.stderr or "")
         if not tee.written and output:  # a context that captured without streaming (hidden, or a mock)
             tee.write(output if output.endswith("\n") else output + "\n")
+        log.end_output()
         log.write(f"[exit {res.exited}]\n")
         report["attempts"].append({"argv": argv, "exit": res.exited})
         return res.exited, output
