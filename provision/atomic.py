@@ -5,25 +5,66 @@ the runner treats them alike. ``promote`` is what makes a venv build atomic: the
 built and verified at ``<venv>.partial``, its absolute paths are rewritten, the stamp is
 written, and only then is it renamed into place. An interrupted build leaves only a
 ``.partial`` (or ``.old``) directory, which the next run discards.
+
+The kit only ever deletes or replaces what it can prove it built: a directory holding
+the stamp (a finished venv) or the build marker (a venv being built, written by
+``stage`` before the interpreter fills it). Whatever paths these operations are given,
+they refuse a symlink, a file, or a directory without one of the two; an existing venv
+the kit did not build is moved to a named backup and kept (``promote --backup``), never
+deleted. This is the last of several fences (config validation, the venv step's own
+check): it holds even when a plan is wrong.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
 STAMP = ".provision-stamp.json"
+BUILDING = ".provision-building"  # in a venv the kit is building (removed when it is promoted)
+
+
+class Refused(Exception):
+    """An operation that would delete or replace something the kit cannot prove it built."""
+
+
+def _marked(path: str, marker: str) -> bool:
+    """A regular file (not a symlink) named ``marker`` directly in the directory ``path``."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.lstat(os.path.join(path, marker)).st_mode)
+    except OSError:
+        return False
+
+
+def built_by_kit(path: str) -> bool:
+    """A real directory (not a symlink to one) that holds the kit's stamp or build marker."""
+    return not os.path.islink(path) and os.path.isdir(path) and (_marked(path, STAMP) or _marked(path, BUILDING))
 
 
 def discard(paths: list[str]) -> None:
+    """Remove leftovers of an interrupted build: only directories the kit marked as its own."""
     for p in paths:
-        if os.path.islink(p) or os.path.isfile(p):
-            os.unlink(p)
-        elif os.path.isdir(p):
-            shutil.rmtree(p)
+        if not os.path.lexists(p):
+            continue
+        if not built_by_kit(p):
+            raise Refused(f"{p} is not something provision built (no {STAMP} or {BUILDING} in it, or not a plain "
+                          "directory); it was left as it is")
+        shutil.rmtree(p)
+
+
+def stage(path: Path) -> None:
+    """An empty directory marked as the kit's build (``python -m venv`` fills an existing directory)."""
+    if os.path.lexists(path):
+        raise Refused(f"{path} already exists; it was left as it is")
+    path.mkdir(parents=False)
+    (path / BUILDING).write_text("provision is building a venv here; an interrupted build is discarded by the next run\n",
+                                 encoding="utf-8")
 
 
 def rewrite_paths(venv: Path, old: str, new: str) -> int:
@@ -62,7 +103,14 @@ def write_pip_conf(venv: Path, cert: str | None, index_url: str | None, proxy: s
     for key, value in (("cert", cert), ("index-url", index_url), ("proxy", proxy)):
         if value:
             cp.set("global", key, value)
-    with open(venv / name, "w", encoding="utf-8") as f:
+    secret = any(v and re.search(r"://[^/@\s]+@", v) for v in (index_url, proxy))
+    if secret:
+        # credentials: the file is the user's only (0600), in a directory only the user can enter
+        os.chmod(venv, 0o700)
+    fd = os.open(venv / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+    if secret and hasattr(os, "fchmod"):
+        os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with open(fd, "w", encoding="utf-8") as f:
         cp.write(f)
     if cert:
         export_ca(venv, cert)
@@ -85,16 +133,39 @@ def export_ca(venv: Path, cert: str) -> None:
                 f.write("\n" + text)
 
 
-def promote(stage: Path, final: Path, stamp: str) -> None:
+def promote(stage: Path, final: Path, stamp: str, backup: Path | None = None) -> str | None:
+    """Move the verified build into place; returns the backup a foreign venv was kept at.
+
+    The previous venv is replaced only when it carries the kit's stamp; one the kit did not
+    build is renamed to ``backup`` (which must not exist) and kept; anything else is refused.
+    """
     json.loads(stamp)  # refuse to write a stamp that is not JSON
+    if not _marked(str(stage), BUILDING) or os.path.islink(stage):
+        raise Refused(f"{stage} is not a venv provision is building (no {BUILDING} in it); nothing was moved")
+    old = final.with_name(final.name + ".old")
+    kept: str | None = None
+    if os.path.lexists(final) and not built_by_kit(str(final)):
+        if os.path.islink(final) or not os.path.isdir(final):
+            raise Refused(f"{final} is a symlink or a file, not a venv provision built; it was left as it is")
+        if backup is None or os.path.lexists(backup) or backup.parent != final.parent:
+            raise Refused(f"{final} was not built by provision (no {STAMP}) and no free backup name beside it was "
+                          "given; it was left as it is")
+        if not os.path.isfile(final / "pyvenv.cfg"):
+            raise Refused(f"{final} is not a venv (no pyvenv.cfg); it was left as it is")
     rewrite_paths(stage, str(stage), str(final))
     (stage / STAMP).write_text(stamp + "\n", encoding="utf-8")
-    old = final.with_name(final.name + ".old")
+    os.unlink(stage / BUILDING)
     discard([str(old)])
-    if final.exists() or final.is_symlink():
-        os.rename(final, old)
+    if os.path.lexists(final):
+        if built_by_kit(str(final)):
+            os.rename(final, old)
+        else:
+            assert backup is not None
+            os.rename(final, backup)
+            kept = str(backup)
     os.rename(stage, final)
     discard([str(old)])
+    return kept
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m provision.atomic")
     sub = ap.add_subparsers(dest="op", required=True)
-    d = sub.add_parser("discard", help="remove leftovers of an interrupted build")
+    d = sub.add_parser("discard", help="remove leftovers of an interrupted build (only what provision marked)")
     d.add_argument("paths", nargs="+")
+    s = sub.add_parser("stage", help="make the marked, empty directory a venv is built in")
+    s.add_argument("path")
     c = sub.add_parser("pip-conf", help="write the venv's pip.conf")
     c.add_argument("venv")
     c.add_argument("--cert")
@@ -113,13 +186,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("stage")
     p.add_argument("final")
     p.add_argument("--stamp", required=True)
+    p.add_argument("--backup", help="where an existing venv provision did not build is moved and kept")
     args = ap.parse_args(argv)
-    if args.op == "discard":
-        discard(args.paths)
-    elif args.op == "pip-conf":
-        write_pip_conf(Path(args.venv), args.cert, args.index_url, args.proxy)
-    else:
-        promote(Path(args.stage), Path(args.final), args.stamp)
+    try:
+        if args.op == "discard":
+            discard(args.paths)
+        elif args.op == "stage":
+            stage(Path(args.path))
+        elif args.op == "pip-conf":
+            write_pip_conf(Path(args.venv), args.cert, args.index_url, args.proxy)
+        else:
+            kept = promote(Path(args.stage), Path(args.final), args.stamp, Path(args.backup) if args.backup else None)
+            if kept:
+                print(f"provision: the venv that was at {args.final} (not built by provision) is kept at {kept}")
+    except Refused as e:
+        print(f"error: refused: {e}", file=sys.stderr)
+        return 3
     return 0
 
 

@@ -1,14 +1,22 @@
-"""CA bundles: validated as PEM before anything trusts them."""
+"""CA bundles: validated as PEM before anything trusts them.
+
+A CA file goes into the system trust store, readable by everyone: it may hold
+certificates and nothing else. A private key (or any other PEM block) in it is refused
+before anything is copied, and the error never quotes the file's contents.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import re
 from pathlib import Path
 
 from .errors import ConfigError
 
 BEGIN, END = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
+ANY_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 
 
 def pem_blocks(data: bytes) -> list[bytes]:
@@ -26,10 +34,19 @@ def pem_blocks(data: bytes) -> list[bytes]:
 
 def pem_certificates(path: Path, *, origin: str = "--ca-bundle") -> list[bytes]:
     """The DER certificates in a PEM file; a clear error when it holds none or a broken one."""
+    if path.is_dir():
+        raise ConfigError(f"{origin}: {path} is a directory, not a file.", "Give the PEM file of your organisation's CA certificate.")
     try:
         data = path.read_bytes()
     except OSError as e:
         raise ConfigError(f"{origin}: {path} cannot be read ({e.strerror}).", "Check the path and its permissions.") from e
+    other = sorted({m.group(1).decode() for m in ANY_BEGIN.finditer(data)} - {"CERTIFICATE"})
+    if other:
+        raise ConfigError(
+            f"{origin}: {path} holds {', '.join(other)} block(s), not only certificates. A CA file goes into the system "
+            "trust store, readable by every user: the kit refused it and copied it nowhere.",
+            "Pass a file with the CA certificate(s) only (-----BEGIN CERTIFICATE----- blocks); keep private keys out of it.",
+        )
     blocks = pem_blocks(data)
     if not blocks:
         hint = " It looks like DER (binary): convert it with 'openssl x509 -inform der -in FILE -out FILE.pem'." if data[:1] == b"\x30" else ""
@@ -49,3 +66,11 @@ def pem_certificates(path: Path, *, origin: str = "--ca-bundle") -> list[bytes]:
                               "Re-export the certificate as PEM.")
         out.append(der)
     return out
+
+
+def fingerprint(path: Path) -> str:
+    """SHA-256 over the bundle's certificates (DER): its name in the trust store, so two CAs never share one."""
+    h = hashlib.sha256()
+    for der in pem_certificates(path):
+        h.update(der)
+    return h.hexdigest()

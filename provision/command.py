@@ -2,7 +2,8 @@
 
 Nothing here builds a shell string from data. The one place a string exists is
 ``display``/``shell``, made with ``shlex.join`` from a validated argv, because invoke's
-and Fabric's ``run`` take a string.
+and Fabric's ``run`` take a string. What is shown (``shell``, ``to_json``) is masked:
+a URL's credentials never reach a screen or a JSON recap.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
+
+from .redact import safe
 
 PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._@/:-]*$")
 
@@ -48,11 +51,12 @@ class Command:
         return argv
 
     def shell(self, *, is_root: bool, sudo_flags: tuple[str, ...] = ("-n",)) -> str:
-        return shlex.join(self.argv_for(is_root=is_root, sudo_flags=sudo_flags))
+        """The command for people to read or copy: credentials masked, controls neutralised."""
+        return safe(shlex.join(self.argv_for(is_root=is_root, sudo_flags=sudo_flags)))
 
     def to_json(self, *, is_root: bool) -> dict[str, object]:
         return {
-            "argv": list(self.argv_for(is_root=is_root)),
+            "argv": [safe(a) for a in self.argv_for(is_root=is_root)],
             "sudo": self.sudo,
             "purpose": self.purpose,
         }

@@ -19,9 +19,12 @@ class ProvisionError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        """The paragraph, masked and cleaned: it quotes values and file contents from outside."""
+        from .redact import safe
+
         head = f"{self.where}: " if self.where else ""
         tail = f" {self.fix}" if self.fix else ""
-        return f"{head}{self.problem}{tail}"
+        return safe(f"{head}{self.problem}{tail}")
 
 
 class ConfigError(ProvisionError):

@@ -48,9 +48,12 @@ def parse(argv: list[str]) -> dict[str, object] | None:
         else:
             return None
     if "refresh_after" in out:
-        try:  # the task's default is an int, so invoke takes whole hours only
-            out["refresh_after"] = int(str(out["refresh_after"])) * 3600.0
-        except ValueError:
+        from provision.errors import ConfigError
+        from provision.options import refresh_seconds
+
+        try:  # the same reading as the task's; a bad value is for invoke's task to word
+            out["refresh_after"] = refresh_seconds(out["refresh_after"])
+        except ConfigError:
             return None
     return out
 

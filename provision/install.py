@@ -31,7 +31,7 @@ import platformdirs
 from .diagnose import Finding
 from .diagnose.explain import Explanation, explain, machine, text_report
 from .diagnose.fixes import Machine
-from .errors import ProvisionError
+from .errors import MachineError, ProvisionError
 from .paths import default_project
 from .plan import Plan
 from .project import config as config_mod
@@ -82,7 +82,7 @@ def pip_argv(python: str, packages: Sequence[str], *extra: str) -> list[str]:
 
 def log_path() -> str:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return os.path.join(platformdirs.user_log_dir("provision"), f"install-{stamp}-{os.getpid()}.log")
+    return os.path.join(platformdirs.user_log_dir("provision"), f"install-{stamp}-{os.getpid()}-{os.urandom(3).hex()}.log")
 
 
 def default_fix_env(ctx: object, project: str | None, needs: Sequence[str], dry_run: bool) -> tuple[StepEnv, Callable[[], StepEnv]]:
@@ -128,7 +128,7 @@ def install(
     cfg = config_mod.load(project or default_project())
     python = venv_python(str(cfg.venv))
     if not os.path.exists(python):
-        raise ProvisionError(f"the project venv {cfg.venv} does not exist (no {python}).",
+        raise MachineError(f"the project venv {cfg.venv} does not exist (no {python}).",
                              "Run ./bootstrap first: it builds the venv; then ./bootstrap install PACKAGE.")
     report: dict[str, Any] = {"packages": list(packages), "venv": str(cfg.venv), "dry_run": dry_run, "attempts": [], "findings": [], "fix": None}
     log = RunLog(None if (dry_run and log_file is None) else (log_file or log_path()))
@@ -143,6 +143,7 @@ def install(
         output = (res.stdout or "") + (res.stderr or "")
         if not tee.written and output:  # a context that captured without streaming (hidden, or a mock)
             tee.write(output if output.endswith("\n") else output + "\n")
+        log.end_output()
         log.write(f"[exit {res.exited}]\n")
         report["attempts"].append({"argv": argv, "exit": res.exited})
         return res.exited, output
@@ -194,7 +195,15 @@ def install(
         def show(res: object) -> None:
             print(report_mod.step_text(res, is_root=facts.is_root, dry_run=dry_run), file=human)  # type: ignore[arg-type]
 
-        recap = runner.run(Plan((SystemPackages(),)), env, refresh, show)
+        if dry_run:
+            recap = runner.run(Plan((SystemPackages(),)), env, refresh, show)
+        else:
+            # the package manager runs under the same lock as ./bootstrap: never two writers at once
+            from .run.lock import exclusive
+            from .session import lock_path
+
+            with exclusive(lock_path(), notice=human) as waited:
+                recap = runner.run(Plan((SystemPackages(),)), refresh() if waited else env, refresh, show)
         print(recap.line(), file=human)
         report["fix"] = {"needs": needs, "steps": [r.to_json(is_root=facts.is_root) for r in recap.results]}
         if recap.failed:

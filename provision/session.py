@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, TextIO
 
 import platformdirs
 
-from . import plan
+from . import indexes, plan
 from .certs import pem_certificates
-from .errors import ProvisionError
+from .errors import ConfigError, ProvisionError
 from .machine import facts as facts_mod
 from .machine.facts import Facts
 from .machine.probe import FreshProbe, LocalProbe, Probe
@@ -41,10 +41,19 @@ class Prepared:
     resolution: profiles.Resolution
     env: StepEnv
     plan: plan.Plan
+    warnings: tuple[str, ...] = ()  # shown under the header (the user's pip index settings)
+
+
+def check_platform(platform: str | None) -> None:
+    """An empty ``--platform`` is bad input (it once slipped past the "can only be planned" guard)."""
+    if platform is not None and not platform.strip():
+        raise ConfigError("--platform is empty.", "Give a preset as ID[:VERSION], e.g. --platform debian:12, or leave the option out.")
 
 
 def machine_facts(platform: str | None) -> Facts:
-    return presets.load(platform) if platform else facts_mod.gather()
+    """This machine's facts, or a preset's; an empty --platform is an error, never this machine."""
+    check_platform(platform)
+    return presets.load(platform) if platform is not None else facts_mod.gather()
 
 
 def prepare(
@@ -66,15 +75,17 @@ def prepare(
         origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {cfg.source}"
         pem_certificates(cfg.ca_bundle, origin=origin)
     py, from_packages = interpreter.choose(facts, cfg, resolution.profile, python)
-    probe: Probe = FreshProbe() if platform else LocalProbe(ctx)
-    options = Options(dry_run=dry_run, refresh_after=refresh_after, preset=bool(platform))
+    probe: Probe = FreshProbe() if platform is not None else LocalProbe()
+    options = Options(dry_run=dry_run, refresh_after=refresh_after, preset=platform is not None)
     env = StepEnv(facts, resolution.profile, cfg, probe, py, options, from_packages)
-    return Prepared(facts, resolution, env, plan.build(env))
+    warnings = tuple(indexes.check(facts.pip_index))
+    return Prepared(facts, resolution, env, plan.build(env), warnings)
 
 
 def log_path() -> str:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return os.path.join(platformdirs.user_log_dir("provision"), f"bootstrap-{stamp}-{os.getpid()}.log")
+    token = os.urandom(3).hex()  # two runs in one second (a container's pid 1 twice) never share a log
+    return os.path.join(platformdirs.user_log_dir("provision"), f"bootstrap-{stamp}-{os.getpid()}-{token}.log")
 
 
 def lock_path() -> str:
@@ -105,7 +116,8 @@ def bootstrap(
     """
     out = out or sys.stdout
     human = (err or sys.stderr) if as_json else out
-    if platform and not dry_run:
+    check_platform(platform)
+    if platform is not None and not dry_run:
         raise ProvisionError(
             f"--platform {platform} describes another machine; it can only be planned here.",
             f"Add --dry-run: ./bootstrap --dry-run --platform {platform}",
@@ -115,6 +127,8 @@ def bootstrap(
     facts, env = prepared.facts, prepared.env
     print(report.header(facts, prepared.resolution.profile.name, f"{env.python.path} ({env.python.version})",
                         prepared.resolution.notice, dry_run), file=human)
+    for warning in prepared.warnings:
+        print(f"  warning: {warning}", file=human)
     interactive = sys.stdin.isatty() and not yes
     log = RunLog(None if dry_run else log_path())
     runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=interactive,
@@ -147,6 +161,7 @@ def bootstrap(
         print(f"log: {log.path}", file=human)
     if as_json:
         extra = {"profile": prepared.resolution.profile.name, "notice": prepared.resolution.notice,
+                 "warnings": list(prepared.warnings),
                  "python": env.python.path, "log": log.path}
         report.dump(report.recap_json(recap, facts, extra, is_root=facts.is_root), out)
     return 1 if recap.failed else 0

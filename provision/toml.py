@@ -23,5 +23,10 @@ def load(path: Path) -> dict[str, Any]:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"is not valid TOML ({e}).", "Fix the syntax and run again.", where=str(path)) from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"is not UTF-8 text (byte {e.start}: {e.reason}); TOML files are UTF-8.",
+                          "Save the file as UTF-8 and run again.", where=str(path)) from e
+    except RecursionError as e:
+        raise ConfigError("nests tables or arrays too deeply to be read.", "Flatten the file and run again.", where=str(path)) from e
     except OSError as e:
         raise ConfigError(f"cannot be read ({e.strerror}).", "Check the path and its permissions.", where=str(path)) from e

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from .errors import ProvisionError
+from .errors import MachineError, ProvisionError
 from .paths import REPO
 from .run.recap import parse_recap
 
@@ -118,7 +118,7 @@ def _run(ctx: Any, argv: list[str], *, capture: bool = False, probe: bool = Fals
 def require_vagrant(which: Callable[[str], str | None] = shutil.which) -> str:
     path = which("vagrant")
     if not path:
-        raise ProvisionError("`vagrant` is not installed (not found on PATH).", INSTALL_VAGRANT)
+        raise MachineError("`vagrant` is not installed (not found on PATH).", INSTALL_VAGRANT)
     return path
 
 
@@ -176,7 +176,7 @@ def machine_states(ctx: Any, name: str | None = None, *, which: Callable[[str], 
             said = " ".join(said.split("\n\n")[0].split()).split(" The reason is shown below")[0]
             raise _no_provider(spec, f"vagrant: {said}")
         detail = (errors[-1] if errors else (result.stderr or result.stdout or "").strip()) or f"exit status {result.exited}"
-        raise ProvisionError(f"`{shlex.join(argv)}` failed: {detail.strip()}", "Run it yourself in the repository to see vagrant's full message.")
+        raise MachineError(f"`{shlex.join(argv)}` failed: {detail.strip()}", "Run it yourself in the repository to see vagrant's full message.")
     states: dict[str, tuple[str, str]] = {}
     providers: dict[str, str] = {}
     for target, kind, data in rows:

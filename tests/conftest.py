@@ -26,3 +26,23 @@ def own_home(tmp_path, monkeypatch):
                      ("XDG_CONFIG_HOME", ".config")):
         monkeypatch.setenv(var, str(home / sub))
     return home
+
+
+def healthy_venv(venv: str, want: dict, *, windows: bool = False) -> dict[str, str]:
+    """The files of a venv the kit built and that still works (for a FakeProbe): stamp, pyvenv.cfg, interpreter, site-packages."""
+    import json
+
+    from provision.atomic import STAMP
+    from provision.steps.venv import digest
+
+    base = str(want["python"])
+    sep = "\\" if windows else "/"
+    home = base.rsplit(sep, 1)[0]
+    site = sep.join([venv, "Lib", "site-packages"]) if windows else f"{venv}/lib/python{want['python_version']}/site-packages"
+    return {
+        f"{venv}/{STAMP}": json.dumps({"digest": digest(want), "inputs": want}),
+        f"{venv}{sep}pyvenv.cfg": f"home = {home}\nversion = {want['python_version']}.2\n",
+        (venv + "\\Scripts\\python.exe") if windows else f"{venv}/bin/python": "",
+        site: "",  # the directory (FakeProbe knows a directory by a file below it only with "/")
+        base: "",
+    }

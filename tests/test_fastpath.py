@@ -30,7 +30,12 @@ CA = "/etc/corp.pem"
         (["bootstrap", "--dry-run"], None),
         (["bootstrap", "--platform", "fedora:40"], None),
         (["bootstrap", "-y"], None),
-        (["bootstrap", "--refresh-after", "1.5"], None),
+        (["bootstrap", "--refresh-after", "1.5"], {"refresh_after": 1.5 * 3600}),  # hours may be fractional
+        (["bootstrap", "--refresh-after=0"], {"refresh_after": 0.0}),
+        (["bootstrap", "--refresh-after", "abc"], None),  # invoke's task words the error
+        (["bootstrap", "--refresh-after", "nan"], None),
+        (["bootstrap", "--refresh-after", "inf"], None),
+        (["bootstrap", "--refresh-after=-1"], None),
         (["bootstrap", "--ca-bundle"], None),
         (["bootstrap", "--ca-bundle", "--yes"], None),
         (["bootstrap", "--yes=1"], None),

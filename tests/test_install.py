@@ -33,6 +33,7 @@ def project(tmp_path):
     py = tmp_path / ".venv" / "bin" / "python"
     py.parent.mkdir(parents=True)
     py.write_text("")
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     return tmp_path
 
 

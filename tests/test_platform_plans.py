@@ -14,10 +14,11 @@ import pytest
 from fakes import FakeProbe
 
 from provision import session
-from provision.atomic import STAMP
+from provision.certs import fingerprint
 from provision.machine.probe import ProbeResult
 from provision.paths import PACKAGE
-from provision.steps.venv import digest, inputs
+from provision.steps.venv import inputs
+from tests.conftest import healthy_venv
 
 KIT = sys.executable
 APT = ("sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "-q", "-o", "DPkg::Lock::Timeout=300")
@@ -106,8 +107,7 @@ def everything_present(prepared, key: str) -> FakeProbe:
     bindir = sep.join([home, ".local", "bin"])
     files = {
         sep.join([env.facts.pipx_home, "venvs", "ruff", "pipx_metadata.json"]): meta,
-        f"{venv}/{STAMP}": json.dumps({"digest": digest(want), "inputs": want}),
-        (venv + "\\Scripts\\python.exe") if env.windows else f"{venv}/bin/python": "",
+        **healthy_venv(venv, want, windows=env.windows),
         sep.join([bindir, "pipx.exe" if env.windows else "pipx"]): "",
     }
     commands = {(q,): ProbeResult(0, listing) for q in ("dpkg-query", "rpm", "pacman", "apk", "brew", "winget")}
@@ -132,13 +132,13 @@ def test_everything_present_changes_nothing(project, key):
 
 CA_TRUST = {
     # preset: (anchor file, the command that rebuilds the bundle)
-    "debian:12": ("/usr/local/share/ca-certificates/provision-corp.crt", ("sudo", "-n", "update-ca-certificates")),
-    "ubuntu:24.04": ("/usr/local/share/ca-certificates/provision-corp.crt", ("sudo", "-n", "update-ca-certificates")),
-    "fedora:40": ("/etc/pki/ca-trust/source/anchors/provision-corp.pem", ("sudo", "-n", "update-ca-trust", "extract")),
-    "rocky:9": ("/etc/pki/ca-trust/source/anchors/provision-corp.pem", ("sudo", "-n", "update-ca-trust", "extract")),
-    "opensuse-tumbleweed": ("/etc/pki/trust/anchors/provision-corp.pem", ("sudo", "-n", "update-ca-certificates")),
-    "arch": ("/etc/ca-certificates/trust-source/anchors/provision-corp.crt", ("sudo", "-n", "update-ca-trust")),
-    "alpine:3.20": ("/usr/local/share/ca-certificates/provision-corp.crt", ("sudo", "-n", "update-ca-certificates")),
+    "debian:12": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates")),
+    "ubuntu:24.04": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates")),
+    "fedora:40": ("/etc/pki/ca-trust/source/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-trust", "extract")),
+    "rocky:9": ("/etc/pki/ca-trust/source/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-trust", "extract")),
+    "opensuse-tumbleweed": ("/etc/pki/trust/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-certificates")),
+    "arch": ("/etc/ca-certificates/trust-source/anchors/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-trust")),
+    "alpine:3.20": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates")),
 }
 
 
@@ -150,6 +150,7 @@ def test_ca_into_the_system_trust_store(project, key):
     step = next(s for s in prepared.plan.steps if s.name == "ca-trust")
     argvs = [c.argv_for(is_root=False) for c in step.check(prepared.env).commands]
     anchor, update = CA_TRUST[key]
+    anchor = anchor.format(fp=fingerprint(ca)[:16])
     assert argvs == [("sudo", "-n", "install", "-D", "-m", "0644", str(ca), anchor), update]
     # pip and pipx then use the completed system bundle
     assert prepared.env.pip_cert == prepared.env.profile.trust_store.bundle
@@ -168,7 +169,7 @@ def test_ca_already_in_the_trust_store(project, ca_bytes, installed, in_place):
     ca = project / "corp.pem"
     ca.write_bytes(ca_bytes)
     prepared = session.prepare(None, project=str(project), platform="debian:12", ca_bundle=str(ca), dry_run=True)
-    anchor = CA_TRUST["debian:12"][0]
+    anchor = CA_TRUST["debian:12"][0].format(fp=fingerprint(ca)[:16])
     env = replace(prepared.env, probe=FakeProbe(files={anchor: installed} if installed is not None else {}))
     step = next(s for s in prepared.plan.steps if s.name == "ca-trust")
     assert (not step.check(env).commands) is in_place

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from fakes import FakeProbe
 
-from provision.atomic import STAMP
+from provision.atomic import BUILDING, STAMP
+from provision.errors import ProvisionError
 from provision.machine.probe import FreshProbe, ProbeResult
 from provision.platforms import presets, profiles
 from provision.project import config, interpreter
@@ -17,6 +18,7 @@ from provision.steps import Options, StepEnv
 from provision.steps.packages import SystemPackages
 from provision.steps.pipx import PipxOnPath, PipxTools
 from provision.steps.venv import ProjectVenv, digest, inputs
+from tests.conftest import healthy_venv
 
 NOW = 1_700_000_000.0
 
@@ -131,11 +133,12 @@ def test_venv_first_build_is_built_aside_verified_then_promoted(tmp_path):
     change = ProjectVenv().check(env)
     argvs = [c.argv for c in change.commands]
     stage = f"{tmp_path}/.venv.partial"
-    assert argvs[0] == ("/usr/bin/python3", "-m", "venv", stage)
-    assert argvs[1][-4:] == ("--upgrade", "pip", "setuptools", "wheel")
-    assert argvs[2][-2:] == ("-r", f"{tmp_path}/requirements.txt")
-    assert argvs[3][1].endswith("verify_venv.py")
-    assert argvs[4][2:5] == ("promote", stage, f"{tmp_path}/.venv")
+    assert argvs[0][2:] == ("stage", stage)  # a marked directory: only what the kit marked is ever discarded
+    assert argvs[1] == ("/usr/bin/python3", "-m", "venv", stage)
+    assert argvs[2][-4:] == ("--upgrade", "pip", "setuptools", "wheel")
+    assert argvs[3][-2:] == ("-r", f"{tmp_path}/requirements.txt")
+    assert argvs[4][1].endswith("verify_venv.py")
+    assert argvs[5][2:5] == ("promote", stage, f"{tmp_path}/.venv") and "--backup" not in argvs[5]
 
 
 WHEEL = "/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl"
@@ -154,7 +157,7 @@ WHEEL = "/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl"
 def test_venv_pip_from_ensurepips_wheel(tmp_path, key, wheel, create, pip):
     env = make_env(tmp_path, key, FakeProbe())
     env = replace(env, python=replace(env.python, pip_wheel=wheel))
-    argvs = [c.argv for c in ProjectVenv().check(env).commands]
+    argvs = [c.argv for c in ProjectVenv().check(env).commands][1:]  # after "stage"
     assert argvs[0][1:-1] == create
     assert argvs[1][1:1 + len(pip)] == pip and argvs[1][-4:] == ("--upgrade", "pip", "setuptools", "wheel")
 
@@ -164,8 +167,9 @@ def test_venv_up_to_date_is_skipped_without_pip(tmp_path):
     want = inputs(env)
     stamp = json.dumps({"digest": digest(want), "inputs": want})
     venv = f"{tmp_path}/.venv"
-    env = venv_env(tmp_path, {f"{venv}/{STAMP}": stamp, f"{venv}/bin/python": ""})
-    change = ProjectVenv().check(env)
+    files = healthy_venv(venv, want)
+    assert files[f"{venv}/{STAMP}"] == stamp
+    change = ProjectVenv().check(venv_env(tmp_path, files))
     assert change.commands == () and "up to date" in change.reason
 
 
@@ -180,7 +184,7 @@ def test_venv_rebuilt_when_inputs_change(tmp_path, mutate, reason):
     env = venv_env(tmp_path, {})
     have = mutate(inputs(env))
     venv = f"{tmp_path}/.venv"
-    env = venv_env(tmp_path, {f"{venv}/{STAMP}": json.dumps({"digest": digest(have), "inputs": have}), f"{venv}/bin/python": ""})
+    env = venv_env(tmp_path, healthy_venv(venv, have))
     change = ProjectVenv().check(env)
     assert reason in change.reason and change.commands
 
@@ -197,9 +201,90 @@ def test_venv_leftovers_are_discarded(tmp_path):
     env = venv_env(tmp_path, {})
     want = inputs(env)
     venv = f"{tmp_path}/.venv"
-    files = {f"{venv}/{STAMP}": json.dumps({"digest": digest(want), "inputs": want}), f"{venv}/bin/python": "", f"{venv}.partial/pyvenv.cfg": ""}
+    files = {**healthy_venv(venv, want), f"{venv}.partial/{BUILDING}": "", f"{venv}.old/{STAMP}": "{}"}
     change = ProjectVenv().check(venv_env(tmp_path, files))
-    assert [c.argv[2:] for c in change.commands] == [("discard", f"{venv}.partial")]
+    assert [c.argv[2:] for c in change.commands] == [("discard", f"{venv}.partial", f"{venv}.old")]
+
+
+def test_venv_leftover_not_made_by_the_kit_is_an_error_not_discarded(tmp_path):
+    env = venv_env(tmp_path, {})
+    venv = f"{tmp_path}/.venv"
+    files = {**healthy_venv(venv, inputs(env)), f"{venv}.partial/pyvenv.cfg": ""}
+    with pytest.raises(ProvisionError, match="not made by provision"):
+        ProjectVenv().check(venv_env(tmp_path, files))
+
+
+def _broken(files: dict, venv: str, what: str) -> dict:
+    """A healthy venv's files with one part damaged."""
+    files = dict(files)
+    if what == "pyvenv.cfg":
+        del files[f"{venv}/pyvenv.cfg"]
+    elif what == "site-packages":
+        for f in [f for f in files if "/site-packages" in f]:
+            del files[f]
+    elif what == "base interpreter":
+        del files[next(f for f in files if not f.startswith(venv))]
+    elif what == "pyvenv version":
+        files[f"{venv}/pyvenv.cfg"] = "home = /usr/bin\nversion = 3.7.3\n"
+    elif what == "venv python":
+        del files[f"{venv}/bin/python"]
+    return files
+
+
+@pytest.mark.parametrize(
+    ("what", "reason"),
+    [
+        ("pyvenv.cfg", "pyvenv.cfg is gone"),
+        ("site-packages", "site-packages is gone"),
+        ("base interpreter", "interpreter /usr/bin/python3"),
+        ("pyvenv version", "names Python 3.7.3"),
+        ("venv python", "the interpreter of"),
+    ],
+)
+def test_broken_venv_with_a_matching_stamp_is_rebuilt(tmp_path, what, reason):
+    env = venv_env(tmp_path, {})
+    venv = f"{tmp_path}/.venv"
+    change = ProjectVenv().check(venv_env(tmp_path, _broken(healthy_venv(venv, inputs(env)), venv, what)))
+    assert reason in change.reason and change.commands
+    assert change.commands[-1].argv[2] == "promote" and "--backup" not in change.commands[-1].argv, "the kit's own: replaced"
+
+
+def test_venv_health_probe_runs_no_process(tmp_path):
+    env = venv_env(tmp_path, {})
+    probe = FakeProbe(files=healthy_venv(f"{tmp_path}/.venv", inputs(env)))
+    assert "up to date" in ProjectVenv().check(make_env(tmp_path, "debian:12", probe)).reason
+    assert probe.asked == [], "file existence only: the no-op stays cheap"
+
+
+@pytest.mark.parametrize(
+    ("files", "outcome"),
+    [
+        # another tool's venv (pyvenv.cfg, no stamp): built aside, the old one moved to a kept backup
+        ({".venv/pyvenv.cfg": "home = /usr/bin\n", ".venv/bin/python": ""}, "backup"),
+        ({".venv/pyvenv.cfg": "", ".venv/poetry.lock": ""}, "backup"),
+        # a directory that is not a venv: nothing planned, a clear error
+        ({".venv/README": ""}, "error"),
+        ({".venv/src/main.py": ""}, "error"),
+        # nothing there: a plain build
+        ({}, "build"),
+    ],
+)
+def test_existing_venv_not_built_by_the_kit(tmp_path, files, outcome):
+    env = venv_env(tmp_path, {})
+    probe = FakeProbe(files={f"{tmp_path}/{k}": v for k, v in files.items()})
+    env = replace(env, probe=probe)
+    if outcome == "error":
+        with pytest.raises(ProvisionError, match="is not a venv"):
+            ProjectVenv().check(env)
+        return
+    change = ProjectVenv().check(env)
+    promote = change.commands[-1].argv
+    assert promote[2] == "promote"
+    if outcome == "backup":
+        assert promote[-2] == "--backup" and promote[-1].startswith(f"{tmp_path}/.venv.backup-")
+        assert "kept" in change.reason and promote[-1] in change.reason
+    else:
+        assert "--backup" not in promote
 
 
 def test_pipx_tool_interrupted_install_is_forced(tmp_path):

@@ -95,6 +95,8 @@ class Facts:
     path: tuple[str, ...] = ()
     preset: str | None = None  # set when these facts come from --platform, not this machine
     pipx_home: str = ""  # where pipx keeps its venvs here: PIPX_HOME, else platformdirs' user data dir
+    # pip's index settings from its config files and PIP_* variables: key -> (where, value masked)
+    pip_index: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)  # STEP_VARS as set; not in to_json
 
     @property
@@ -127,8 +129,10 @@ class Facts:
 
 
 def mask_url(value: str) -> str:
-    """Hide credentials in proxy URLs: facts are printed and logged."""
-    return re.sub(r"//[^/@\s]+@", "//***@", value)
+    """Hide credentials in proxy URLs: facts are printed and logged (the kit's one mask)."""
+    from ..redact import mask
+
+    return mask(value)
 
 
 def gather(
@@ -141,7 +145,7 @@ def gather(
     # the units build the records defined above, so they are imported here, not at the top
     from .host import _login_name, detect_container, detect_sudo, find_tool
     from .identity import _uname, read_identity
-    from .pipconf import pip_config_values
+    from .pipconf import pip_config_values, pip_settings
     from .pythons import _run, gather_pythons
 
     env = os.environ
@@ -152,6 +156,7 @@ def gather(
     home = env.get("HOME") or os.path.expanduser("~")
     ca = {k: env[k] for k in CA_VARS if env.get(k)}
     ca.update(pip_config_values(env, home))
+    settings = pip_settings(env, home)
     proxies = {f"{scheme.upper()}_PROXY": mask_url(url) for scheme, url in _proxies(env).items()}
     wsl = False
     with contextlib.suppress(OSError):
@@ -180,6 +185,7 @@ def gather(
         proxies=proxies,
         path=path_dirs,
         pipx_home=env.get("PIPX_HOME") or _pipx_home(),
+        pip_index={k: v for k, v in settings.items() if k in ("index-url", "extra-index-url", "trusted-host")},
         env={k: env[k] for k in STEP_VARS if env.get(k)},
     )
 

@@ -9,15 +9,13 @@ tests use ``tests/fakes.py``'s ``FakeProbe`` with canned answers.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from invoke import Context
+TOOL_TIMEOUT = 120.0  # a package database query (rpm, brew) can be slow, but not unbounded
 
 
 @dataclass(frozen=True)
@@ -72,27 +70,26 @@ class _Files:
 
 
 class LocalProbe(_Files):
-    """This machine. Queries go through the invoke Context, with ``dry=False`` forced."""
+    """This machine: read-only queries, run even in a dry run (never through invoke's ``dry``)."""
 
-    def __init__(self, ctx: Context | None = None, env: Mapping[str, str] | None = None) -> None:
-        self.ctx = ctx
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.path = (env or os.environ).get("PATH", os.defpath)
 
     def run(self, argv: Sequence[str]) -> ProbeResult:
-        if self.ctx is None:
-            import subprocess
+        """Run a query, bounded in time: a hung tool is ended with its whole process group.
 
-            try:
-                res = subprocess.run(list(argv), capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
-            except OSError as e:
-                return ProbeResult(127, "", str(e))
-            return ProbeResult(res.returncode, res.stdout, res.stderr)
+        Straight through subprocess, with or without a Context: a probe is local and
+        read-only, and invoke's timeout would wait for a pipe an orphaned child keeps open.
+        """
+        from .pyprobe import run_bounded
+
         if not shutil.which(argv[0], path=self.path) and not os.path.isabs(argv[0]):
             return ProbeResult(127, "", f"{argv[0]}: command not found")
-        result = self.ctx.run(
-            shlex.join(argv), hide=True, warn=True, in_stream=False, dry=False, pty=False
-        )
-        return ProbeResult(result.exited, result.stdout, result.stderr)
+        try:
+            code, out, err = run_bounded(list(argv), TOOL_TIMEOUT)
+        except OSError as e:
+            return ProbeResult(127, "", str(e))
+        return ProbeResult(code, out, err)
 
     def which(self, name: str) -> str | None:
         return shutil.which(name, path=self.path)

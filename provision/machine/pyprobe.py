@@ -8,6 +8,7 @@ reason only small standard modules are imported here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -51,34 +52,80 @@ def candidate_pythons(path_dirs: Iterable[str]) -> list[str]:
     return found
 
 
+PROBE_TIMEOUT = 15.0  # seconds for all interpreter probes together: a hung python on PATH must not stall the run
+
+
+def spawn(argv: list[str], *, stderr: int = subprocess.DEVNULL) -> subprocess.Popen[str]:
+    """A probe process in a process group of its own (so a timeout can end it and its children).
+
+    Output is decoded leniently: a program that prints undecodable bytes is an answer to
+    judge, never a traceback.
+    """
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                            encoding="utf-8", errors="replace", start_new_session=os.name == "posix")
+
+
+def end(proc: subprocess.Popen[str]) -> None:
+    """Kill the probe's whole process group and stop listening to its pipes.
+
+    Not ``communicate()`` again: a child that left the group (or a daemon) may keep the
+    pipe open for as long as it lives, which is what made a hung probe stall the run.
+    """
+    import signal
+
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except OSError:
+        pass
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+
+
+def run_bounded(argv: list[str], timeout: float) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of a read-only query, bounded in time (-9 when it was ended)."""
+    proc = spawn(argv, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        end(proc)
+        return -9, "", f"{argv[0]} did not answer within {timeout:.0f} s and was stopped"
+    return proc.returncode, out, err
+
+
 class Probes:
-    """The probes of some interpreters, started together; ``answers`` waits for them all."""
+    """The probes of some interpreters, started together; ``answers`` waits for them all (bounded)."""
 
     def __init__(self, candidates: list[str]) -> None:
         self.candidates = candidates
         self._procs: list[subprocess.Popen[str] | None] = []
         for path in candidates:
             try:
-                proc: subprocess.Popen[str] | None = subprocess.Popen(
-                    [path, "-I", PROBE_SCRIPT],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                )
-            except OSError:
+                proc: subprocess.Popen[str] | None = spawn([path, "-I", PROBE_SCRIPT])
+            except (OSError, ValueError):
                 proc = None
             self._procs.append(proc)
 
-    def answers(self, timeout: float = 30.0) -> list[dict[str, object] | None]:
-        """Each candidate's answer, in order; None for one that did not run or cannot say."""
+    def answers(self, timeout: float | None = None) -> list[dict[str, object] | None]:
+        """Each candidate's answer, in order; None for one that did not run, cannot say, or hangs."""
+        import time
+
+        deadline = time.monotonic() + (PROBE_TIMEOUT if timeout is None else timeout)
         out: list[dict[str, object] | None] = []
         for proc in self._procs:
             if proc is None:
                 out.append(None)
                 continue
             try:
-                stdout, _ = proc.communicate(timeout=timeout)
+                stdout, _ = proc.communicate(timeout=max(0.05, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
+                end(proc)
                 out.append(None)
                 continue
             out.append(parse(stdout) if proc.returncode == 0 else None)
@@ -89,9 +136,14 @@ def parse(stdout: str) -> dict[str, object] | None:
     """The probe's JSON line (the last one: a sitecustomize may print before it)."""
     try:
         data = json.loads(stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("executable"), str):
+        return None
+    version = data.get("version")
+    if not isinstance(version, str) or not version.replace(".", "").isdigit() or version.count(".") != 2:
+        return None  # not this probe's answer (a wrapper printing JSON of its own)
+    return data
 
 
 _prefetched: Probes | None = None

@@ -15,15 +15,15 @@ from .pyprobe import PROBE_SCRIPT, candidate_pythons
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 
 def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(argv), capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL, check=False
-    )
+    """A read-only query, bounded (its whole process group is ended on timeout), output decoded leniently."""
+    code, out, err = pyprobe.run_bounded(list(argv), pyprobe.PROBE_TIMEOUT)
+    return subprocess.CompletedProcess(list(argv), code, out, err)
 
 def probe_python(path: str, run: Runner = _run) -> PythonInstall | None:
     """Ask one interpreter about itself; None when it does not run or is too old to say."""
     try:
         res = run([path, "-I", PROBE_SCRIPT])
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, subprocess.SubprocessError, ValueError):  # ValueError: UnicodeDecodeError of a raw runner
         return None
     data = pyprobe.parse(res.stdout) if res.returncode == 0 else None
     return python_from_probe(data) if data is not None else None

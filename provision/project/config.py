@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 
 from .. import toml
 from ..errors import ConfigError
+from ..venvsafety import validate_venv_path
 
 KEYS = ("python", "venv", "requirements", "extras", "pipx", "needs", "ca-bundle", "index-url", "proxy")
 NEED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -112,11 +113,7 @@ def load(project: Path | str, *, ca_bundle: str | None = None) -> ProjectConfig:
     except InvalidSpecifier as e:
         raise ConfigError(f"key 'python' = {spec_text!r}: {e}.", 'Expected a version range such as ">=3.9" or "==3.11.*".', where=where) from e
 
-    venv_text = raw.get("venv", ".venv")
-    _expect(isinstance(venv_text, str) and venv_text.strip() != "", where, "venv", f"must be a non-empty path, not {venv_text!r}.", 'a path such as ".venv"')
-    venv = (project / venv_text).resolve()
-    _expect(venv != project and venv not in project.parents, where, "venv",
-            f"= {venv_text!r} is the project directory or one above it.", 'a sub-directory such as ".venv"')
+    venv = validate_venv_path(project, raw.get("venv", ".venv"), where)  # inside the project, no symlink, a venv or nothing
 
     requirements = []
     for r in _str_list(raw.get("requirements", []), where, "requirements"):
@@ -148,6 +145,9 @@ def load(project: Path | str, *, ca_bundle: str | None = None) -> ProjectConfig:
         _expect(isinstance(ca_text, str) and ca_text != "", where, "ca-bundle", f"must be a path, not {ca_text!r}.", "a PEM file")
         ca = Path(ca_text) if ca_bundle else project / ca_text
         ca = ca.expanduser().resolve()
+        if ca.is_dir():
+            origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {where}"
+            raise ConfigError(f"{origin}: {ca} is a directory, not a file.", "Give the PEM file of your organisation's CA certificate.")
         if not ca.is_file():
             origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {where}"
             raise ConfigError(f"{origin}: {ca} does not exist.", "Give the path of your organisation's CA certificate (PEM).")

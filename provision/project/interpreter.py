@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import ProvisionError
+from ..errors import MachineError, ProvisionError
 from ..machine.facts import Facts, PythonInstall
 from ..platforms.profiles import Profile
 from .config import ProjectConfig
@@ -44,7 +44,7 @@ def choose(facts: Facts, config: ProjectConfig, profile: Profile, override: str 
         return planned, True
     found = ", ".join(f"{p.path} ({p.version})" for p in facts.pythons) or "none"
     where = config.source or "the default"
-    raise ProvisionError(
+    raise MachineError(
         f"no interpreter satisfies python = \"{config.python}\" ({where}); found: {found}.",
         "Install a Python in that range and put it on PATH (or pass --python PATH), or relax 'python' in the project config.",
     )

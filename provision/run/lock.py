@@ -32,10 +32,10 @@ def _holder(path: str) -> str:
 @contextlib.contextmanager
 def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None, blocking: bool = True) -> Iterator[bool]:
     """Hold the lock; yields whether it had to wait for another run (``Busy`` if not ``blocking``)."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
     lock = FileLock(path, mode=0o600)
     waited = False
     try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         lock.acquire(timeout=0)
     except Timeout:
         if not blocking:
@@ -52,6 +52,11 @@ def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None, 
                 f"another provision run still holds {path} after {wait / 60:.0f} minutes.",
                 "Wait for it to finish, or stop it; nothing was changed by this run.",
             ) from None
+    except OSError as e:
+        raise MachineError(
+            f"cannot write the kit's lock file {path} ({e.strerror or e}).",
+            "Make the directory writable, or point XDG_STATE_HOME (the kit's state and logs) at a writable directory.",
+        ) from e
     try:
         with contextlib.suppress(OSError), open(path + ".owner", "w", encoding="utf-8") as f:
             f.write(str(os.getpid()))

@@ -8,6 +8,7 @@ import time
 from typing import TextIO
 
 from ..command import Command
+from ..redact import safe
 
 
 class Progress:
@@ -35,10 +36,10 @@ class Progress:
             if self.quiet:
                 return token
             if not self.live:
-                self.stream.write(f"  … {title}: {detail}\n")
+                self.stream.write(f"  … {title}: {safe(detail)}\n")
                 self.stream.flush()
                 return token
-            self._active[token] = (title, detail, time.monotonic())
+            self._active[token] = (title, safe(detail), time.monotonic())
             if self._thread is None:
                 self._stop.clear()
                 self._thread = threading.Thread(target=self._spin, daemon=True)
@@ -79,4 +80,4 @@ def summarize_failure(output: str, command: Command) -> str:
             "fatal", "Traceback", "verify:")
     picked = [ln for ln in lines if any(k in ln for k in keys)]
     tail = picked[-6:] if picked else lines[-6:]
-    return "\n".join(tail) if tail else f"{command.argv[0]} exited with an error and printed nothing"
+    return safe("\n".join(tail)) if tail else f"{command.argv[0]} exited with an error and printed nothing"

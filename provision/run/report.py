@@ -6,6 +6,7 @@ import json
 from typing import Any, TextIO
 
 from ..machine.facts import Facts
+from ..redact import mask, safe
 from .runner import Recap, StepResult
 
 MARK = {"ok": "ok", "changed": "changed", "failed": "FAILED", "skipped": "skipped"}
@@ -24,12 +25,12 @@ def header(facts: Facts, profile: str, python: str, notice: str | None, dry_run:
         lines.append(f"  notice: {notice}")
     if dry_run:
         lines.append("  dry run: nothing is changed; these are the exact commands a real run would start with")
-    return "\n".join(lines)
+    return safe("\n".join(lines))  # os-release and paths are outside input
 
 
 def step_text(res: StepResult, *, is_root: bool, dry_run: bool) -> str:
     mark = "would change" if (dry_run and res.status == "changed") else MARK[res.status]
-    lines = [f"[{mark}] {res.title}: {res.reason}"]
+    lines = [f"[{mark}] {res.title}: {safe(res.reason)}"]
     if res.commands and (dry_run or res.status == "failed"):
         for c in res.commands:
             shown = c.shell(is_root=is_root)
@@ -37,7 +38,7 @@ def step_text(res: StepResult, *, is_root: bool, dry_run: bool) -> str:
     elif res.commands:
         lines.append(f"    ran {len(res.commands)} command(s) in {res.duration:.1f}s")
     if res.error:
-        lines += [f"    {ln}" for ln in res.error.splitlines()]
+        lines += [f"    {ln}" for ln in safe(res.error).splitlines()]
     return "\n".join(lines)
 
 
@@ -53,7 +54,8 @@ def recap_json(recap: Recap, facts: Facts, extra: dict[str, Any], *, is_root: bo
 
 
 def dump(data: Any, out: TextIO) -> None:
-    json.dump(data, out, indent=2, sort_keys=False, default=str)
+    """JSON for machines, masked like everything else the kit prints (JSON escapes controls itself)."""
+    out.write(mask(json.dumps(data, indent=2, sort_keys=False, default=str)))
     out.write("\n")
 
 
@@ -89,4 +91,6 @@ def facts_text(facts: Facts) -> str:
     lines.append("proxies          " + (", ".join(f"{k}={v}" for k, v in facts.proxies.items()) or "none"))
     if facts.preset:
         lines.append(f"preset           {facts.preset} (a freshly installed machine, not this one)")
-    return "\n".join(lines)
+    for key, (where, value) in facts.pip_index.items():
+        lines.append(f"pip {key:<12} {value} ({where})")
+    return safe("\n".join(lines))

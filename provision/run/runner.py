@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from ..command import Command
-from ..errors import ProvisionError
+from ..errors import MachineError, ProvisionError
 from ..plan import Plan
 from ..steps import Change, Step, StepEnv
 from .log import RunLog
@@ -123,12 +123,12 @@ class Runner:
         titles = ", ".join(dict.fromkeys(s.title for s, _ in needs))
         first = needs[0][1].shell(is_root=False, sudo_flags=())
         if self.sudo == "absent":
-            raise ProvisionError(
+            raise MachineError(
                 f"this run needs root for: {titles}, but you are not root and there is no sudo.",
                 f"Nothing was changed. Run it as root, or have an administrator install sudo for you, or run the root part by hand: {first}",
             )
         if self.sudo == "password" and not self.interactive:
-            raise ProvisionError(
+            raise MachineError(
                 f"this run needs root for: {titles}, and sudo asks for a password, which a non-interactive run cannot give.",
                 "Nothing was changed. Run it in a terminal (sudo will ask once), or as root, or allow passwordless sudo for this user.",
             )
@@ -145,7 +145,7 @@ class Runner:
             raise KeyboardInterrupt
         argv = self.argv(command)
         shown = " ".join(argv) if len(" ".join(argv)) < 200 else " ".join(argv)[:197] + "..."
-        self.log.write(f"\n$ {' '.join(argv)}\n")
+        self.log.write(f"\n$ {shlex.join(argv)}\n")
         token = self.progress.start(step.title, command.purpose or shown)
         try:
             # explicit on purpose: the Context may be a Fabric Connection or a test double,
@@ -163,6 +163,7 @@ class Runner:
             )
         finally:
             self.progress.stop(token)
+            self.log.end_output()
         output = (result.stdout or "") + (result.stderr or "")
         self.log.write(f"[exit {result.exited}]\n")
         if self.interrupted:

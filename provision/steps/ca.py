@@ -7,16 +7,23 @@ pipx's environment point them at the system bundle this step completes.
 from __future__ import annotations
 
 import posixpath
+import re
 
+from ..certs import fingerprint
 from ..command import Command
 from . import Change, Step, StepEnv
 
 
 def anchor_path(env: StepEnv) -> str:
+    """The bundle's name in the store: readable stem plus the certificates' fingerprint.
+
+    Two different CAs never share a name (a second ``corp.pem`` does not replace the first),
+    and the kit never removes an anchor it installed earlier: that is the user's decision.
+    """
     store = env.profile.trust_store
     assert store is not None and env.config.ca_bundle is not None
-    stem = env.config.ca_bundle.stem.replace(" ", "-") or "ca"
-    return posixpath.join(store.anchors, f"provision-{stem}{store.suffix}")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", env.config.ca_bundle.stem).strip("-.") or "ca"
+    return posixpath.join(store.anchors, f"provision-{stem[:40]}-{fingerprint(env.config.ca_bundle)[:16]}{store.suffix}")
 
 
 class TrustedCA(Step):

@@ -12,9 +12,11 @@ import os
 import posixpath
 from pathlib import Path
 
+from .. import venvsafety
 from ..atomic import STAMP
 from ..command import Command
 from ..paths import PACKAGE
+from ..redact import fingerprint
 from . import ATOMIC, Change, Step, StepEnv
 
 RECIPE = 1  # bump when the way venvs are built changes
@@ -40,7 +42,7 @@ def inputs(env: StepEnv) -> dict[str, object]:
         "requirements": {str(p.relative_to(cfg.project)) if cfg.project in p.parents else str(p): _sha(p) for p in cfg.requirements},
         "project": _sha(cfg.project / "pyproject.toml") if cfg.install_project else None,
         "extras": list(cfg.extras),
-        "index_url": cfg.index_url,
+        "index_url": fingerprint(cfg.index_url) if cfg.index_url else None,  # never the secret itself
         "proxy": hashlib.sha256(proxy.encode()).hexdigest()[:16] if (proxy := pip_proxy(env)) else None,
         "ca_bundle": _sha(cfg.ca_bundle) if cfg.ca_bundle else None,
     }
@@ -81,8 +83,12 @@ class ProjectVenv(Step):
         """(why a rebuild is needed or None, the wanted inputs)."""
         venv = str(env.config.venv)
         want = inputs(env)
-        if not env.probe.exists(venv):
+        found = venvsafety.existing(env.probe, venv)
+        if found.kind == "absent":
             return f"no venv at {venv}", want
+        if found.kind == "foreign":
+            return (f"{venv} was not built by provision (made by hand or another tool): a new one is built aside and "
+                    f"the existing one is moved to {found.backup} and kept"), want
         text = env.probe.read_text(os.path.join(venv, STAMP))
         try:
             stamp = json.loads(text) if text else None
@@ -92,6 +98,8 @@ class ProjectVenv(Step):
             return f"{venv} has no provision stamp (made by hand or by an interrupted build)", want
         if not env.probe.exists(venv_python(env, venv)):
             return f"the interpreter of {venv} is gone", want
+        if (why := venvsafety.broken(env.probe, venv, stamp, windows=env.windows)) is not None:
+            return why, want
         have = stamp.get("inputs", {})
         if have.get("python_version") != want["python_version"]:
             return f"{venv} uses Python {have.get('python_version')}, the project needs {want['python_version']} (python = \"{env.config.python}\")", want
@@ -102,8 +110,8 @@ class ProjectVenv(Step):
     def check(self, env: StepEnv) -> Change:
         cfg = env.config
         venv = str(cfg.venv)
-        stage, old = venv + ".partial", venv + ".old"
-        leftovers = [p for p in (stage, old) if env.probe.exists(p)]
+        stage = venv + ".partial"
+        leftovers = venvsafety.leftovers(env.probe, venv)
         why, want = self.current(env)
         kit = env.options.kit_python
         cleanup = (Command((kit, ATOMIC, "discard", *leftovers), purpose="remove an interrupted build"),) if leftovers else ()
@@ -113,7 +121,7 @@ class ProjectVenv(Step):
                 reason += f"; leftovers of an interrupted build: {', '.join(leftovers)}"
             return Change(reason, cleanup)
         py = venv_python(env, stage)
-        cmds: list[Command] = [*cleanup]
+        cmds: list[Command] = [*cleanup, Command((kit, ATOMIC, "stage", stage), purpose="a marked directory to build the venv in")]
         # ensurepip's install of its bundled pip (seconds, byte-compiling) is redundant when the
         # next command installs the newest pip anyway: run that pip from ensurepip's wheel instead
         wheel = None if env.windows else env.python.pip_wheel
@@ -145,6 +153,7 @@ class ProjectVenv(Step):
             cmds.append(Command((py, "-m", "pip", "install", *PIP_QUIET, *install), purpose="the project's requirements"))
         cmds.append(Command((py, str(CHECKS / "verify_venv.py")), purpose="verify: ssl/ctypes/sqlite3/venv, pip check, a C extension builds"))
         stamp = json.dumps({"digest": digest(want), "inputs": want}, sort_keys=True)
-        cmds.append(Command((kit, ATOMIC, "promote", stage, venv, "--stamp", stamp),
-                            purpose="move the verified venv into place"))
+        backup = venvsafety.existing(env.probe, venv).backup
+        cmds.append(Command((kit, ATOMIC, "promote", stage, venv, "--stamp", stamp, *(("--backup", backup) if backup else ())),
+                            purpose="move the verified venv into place" + (f" (the existing one is kept at {backup})" if backup else "")))
         return Change(why, tuple(cmds))
