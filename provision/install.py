@@ -22,11 +22,8 @@ import dataclasses
 import os
 import shlex
 import sys
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
-
-import platformdirs
 
 from .diagnose import Finding
 from .diagnose.explain import Explanation, explain, machine, text_report
@@ -35,7 +32,7 @@ from .errors import MachineError, ProvisionError
 from .paths import default_project
 from .plan import Plan
 from .project import config as config_mod
-from .run.log import RunLog
+from .run.log import RunLog, log_path
 from .run.progress import Progress
 from .run.runner import Runner
 from .steps import StepEnv
@@ -78,11 +75,6 @@ def venv_python(venv: str) -> str:
 
 def pip_argv(python: str, packages: Sequence[str], *extra: str) -> list[str]:
     return [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", *extra, *packages]
-
-
-def log_path() -> str:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return os.path.join(platformdirs.user_log_dir("provision"), f"install-{stamp}-{os.getpid()}-{os.urandom(3).hex()}.log")
 
 
 def default_fix_env(ctx: object, project: str | None, needs: Sequence[str], dry_run: bool) -> tuple[StepEnv, Callable[[], StepEnv]]:
@@ -131,7 +123,7 @@ def install(
         raise MachineError(f"the project venv {cfg.venv} does not exist (no {python}).",
                              "Run ./bootstrap first: it builds the venv; then ./bootstrap install PACKAGE.")
     report: dict[str, Any] = {"packages": list(packages), "venv": str(cfg.venv), "dry_run": dry_run, "attempts": [], "findings": [], "fix": None}
-    log = RunLog(None if (dry_run and log_file is None) else (log_file or log_path()))
+    log = RunLog(None if (dry_run and log_file is None) else (log_file or log_path("install")))
     report["log"] = log.path
 
     def pip(*extra: str) -> tuple[int, str]:

@@ -26,7 +26,7 @@ from .project import config as config_mod
 from .project import interpreter
 from .run import report
 from .run.lock import Busy, exclusive
-from .run.log import RunLog
+from .run.log import RunLog, log_path
 from .run.progress import Progress
 from .run.runner import NotConverged, Runner, StepResult
 from .steps import Options, StepEnv
@@ -82,12 +82,6 @@ def prepare(
     return Prepared(facts, resolution, env, plan.build(env), warnings)
 
 
-def log_path() -> str:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    token = os.urandom(3).hex()  # two runs in one second (a container's pid 1 twice) never share a log
-    return os.path.join(platformdirs.user_log_dir("provision"), f"bootstrap-{stamp}-{os.getpid()}-{token}.log")
-
-
 def lock_path() -> str:
     return os.path.join(platformdirs.user_state_dir("provision"), "bootstrap.lock")
 
@@ -130,7 +124,7 @@ def bootstrap(
     for warning in prepared.warnings:
         print(f"  warning: {warning}", file=human)
     interactive = sys.stdin.isatty() and not yes
-    log = RunLog(None if dry_run else log_path())
+    log = RunLog(None if dry_run else log_path("bootstrap"))
     runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=interactive,
                     log=log, progress=Progress(quiet=False), confirm_only=confirm_only)
 

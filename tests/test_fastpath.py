@@ -73,7 +73,7 @@ def provisioned(tmp_path, monkeypatch):
     env = replace(env, probe=probe, facts=facts, python=replace(env.python, cafile="/x/cert.pem", cafile_exists=True))
     prepared = session.Prepared(facts, prepared.resolution, env, prepared.plan)
     monkeypatch.setattr(session, "prepare", lambda *a, **k: prepared)
-    monkeypatch.setattr(session, "log_path", lambda: str(tmp_path / "log" / "run.log"))
+    monkeypatch.setattr(session, "log_path", lambda kind: str(tmp_path / "log" / "run.log"))
     monkeypatch.setattr(session, "lock_path", lambda: str(tmp_path / "state" / "bootstrap.lock"))
     return tmp_path, probe
 

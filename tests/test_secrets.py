@@ -15,7 +15,7 @@ from provision.command import Command
 from provision.errors import ConfigError, MachineError
 from provision.redact import clean, fingerprint, mask, safe
 from provision.run import report
-from provision.run.log import RunLog
+from provision.run.log import RunLog, log_path
 from provision.run.progress import summarize_failure
 from provision.run.runner import StepResult
 
@@ -138,7 +138,7 @@ def test_log_file_is_private_masked_and_unique(tmp_path):
 
 
 def test_log_paths_are_unique():
-    assert len({session.log_path() for _ in range(50)}) == 50
+    assert len({log_path("bootstrap") for _ in range(50)}) == 50
 
 
 def test_facts_json_masks_proxies_and_pip_settings(tmp_path, monkeypatch):

@@ -20,6 +20,7 @@ from typing import Any, Callable, TextIO
 
 from ..errors import ConfigError
 from ..paths import REPO
+from ..run.log import RunLog, log_path
 from .commands import DEFAULT_REMOTE_PATH, REMOTE_CA_PATH, RemoteOptions, bootstrap_argv, expand_home, shell_line, stage0_argv, unpack_line
 from .hosts import Host, collect_hosts, parallelism
 from .kit import build_tarball
@@ -40,13 +41,12 @@ class HostRun:
     tarball: bytes | None
     say: Callable[[str], None]
     log_dir: str | None = None
-    _log: TextIO | None = field(default=None, repr=False)
+    _log: RunLog | None = field(default=None, repr=False)  # 0600, credentials masked, like a local run's log
 
     def log(self, text: str) -> None:
         """Append to this host's local log (every command and its output), when there is one."""
         if self._log:
             self._log.write(text if text.endswith("\n") else text + "\n")
-            self._log.flush()
 
     def run_remote(self, conn: Any, line: str, phase: str) -> Any:
         """Run one line on the host, never raising on a non-zero exit: the caller decides."""
@@ -60,9 +60,8 @@ class HostRun:
         label = self.host.label
         log_path = None
         if self.log_dir:
-            os.makedirs(self.log_dir, exist_ok=True)
             log_path = os.path.join(self.log_dir, re.sub(r"[^A-Za-z0-9@._-]+", "_", label) + ".log")
-            self._log = open(log_path, "w", encoding="utf-8", errors="replace")  # noqa: SIM115 - closed below
+            self._log = RunLog(log_path)
         try:
             result = self._run(started)
         except Exception as e:  # a bug or an unforeseen failure: still a result, never a crash of the others
@@ -140,10 +139,7 @@ class HostRun:
 
 def log_dir() -> str:
     """A fresh directory per ``remote`` call, one log file per host in it."""
-    import platformdirs
-
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return os.path.join(platformdirs.user_log_dir("provision"), f"remote-{stamp}-{os.getpid()}")
+    return log_path("remote", suffix="")
 
 
 def run_hosts(hosts: Sequence[Host], options: RemoteOptions, *, parallel: int, say: Callable[[str], None],

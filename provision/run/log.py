@@ -125,3 +125,15 @@ class RunLog:
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
             self.path = None
+
+
+def log_path(kind: str, suffix: str = ".log") -> str:
+    """A new log's path under the platformdirs log directory: ``KIND-DATE-TIME-PID-TOKEN.log``.
+
+    The token keeps two runs started in one second (a container's pid 1 twice) apart."""
+    import time
+
+    import platformdirs
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return os.path.join(platformdirs.user_log_dir("provision"), f"{kind}-{stamp}-{os.getpid()}-{os.urandom(3).hex()}{suffix}")
