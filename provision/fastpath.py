@@ -21,12 +21,11 @@ import sys
 if __name__ == "__main__":  # run as a file: import the package from the repository, not this folder
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+from provision.options import fast_path_options  # noqa: E402
 from provision.paths import REPO  # noqa: E402 - after the path fix above
 
-# the bootstrap task's options (tasks.py) that a no-op run can take: name -> keyword, kind
-VALUED = {"--ca-bundle": "ca_bundle", "--project": "project", "--profile": "profile", "--python": "python",
-          "--refresh-after": "refresh_after"}
-FLAGS = {"--yes": "yes", "--json": "as_json"}
+# the bootstrap task's options that a no-op run can take (declared once, in provision/options.py)
+VALUED, FLAGS = fast_path_options()
 
 
 def parse(argv: list[str]) -> dict[str, object] | None:

@@ -122,3 +122,14 @@ def test_another_run_holding_the_lock_goes_to_the_runner(provisioned):
     tmp, _ = provisioned
     with exclusive(str(tmp / "state" / "bootstrap.lock")), pytest.raises(NotConverged):
         confirm(yes=True)
+
+
+def test_the_options_are_declared_once_for_the_task_and_the_fast_path():
+    import inspect
+
+    from provision.cli.bootstrap import bootstrap as task
+    from provision.options import BOOTSTRAP_OPTIONS
+
+    params = [p.replace("_", "-") for p in inspect.signature(task.body).parameters if p != "c"]
+    assert sorted(params) == sorted(BOOTSTRAP_OPTIONS)
+    assert set(fastpath.VALUED) | set(fastpath.FLAGS) == {f"--{n}" for n, (_, kind, _) in BOOTSTRAP_OPTIONS.items() if kind != "plan"}

@@ -8,24 +8,11 @@ import sys
 from invoke import Exit, task
 
 from provision.cli import finish, user_errors
+from provision.options import bootstrap_help
 from provision.paths import REPO
 
-BOOTSTRAP_HELP = {
-    "dry_run": "print the exact commands, step by step with the reason, and change nothing (no root needed)",
-    "platform": "plan for a built-in platform preset instead of this machine: ID[:VERSION], e.g. debian:12, "
-    "ubuntu:24.04, fedora:40, rocky:9, arch, alpine:3.20, macos:14, windows:11 (implies nothing is run)",
-    "project": "the project to provision (default: this repository); its [tool.provision] or provision.toml is read",
-    "ca-bundle": "PEM file of a CA to trust (corporate TLS inspection): added to the system trust store and "
-    "configured for pip and pipx; stage 0 uses it from its first pip call",
-    "profile": "force a profile from profiles/ (for a distro the kit does not know that is compatible)",
-    "python": "the interpreter for the project's venv (path or version), instead of the first on PATH matching 'python'",
-    "json": "print the recap as JSON on stdout (steps, status, commands, durations) and nothing else there",
-    "yes": "non-interactive: never prompt (sudo runs as 'sudo -n')",
-    "refresh-after": "refresh the package index when it is older than this many hours (default 24)",
-}
 
-
-@task(help=BOOTSTRAP_HELP, default=False)
+@task(help=bootstrap_help(), default=False)
 def bootstrap(c, dry_run=False, platform=None, project=None, ca_bundle=None, profile=None, python=None,
               json=False, yes=False, refresh_after="24"):
     """Provision this machine for Python development (packages, pipx, the project's venv)."""
