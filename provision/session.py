@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 import platformdirs
@@ -54,6 +54,7 @@ def prepare(
     python: str | None = None,
     dry_run: bool = False,
     refresh_after: float = 24 * 3600.0,
+    predict: bool = True,
 ) -> Prepared:
     """Everything before the first command: all validation happens here."""
     facts = machine_facts(platform)
@@ -66,6 +67,10 @@ def prepare(
     probe: Probe = FreshProbe() if platform else LocalProbe(ctx)
     options = Options(dry_run=dry_run, refresh_after=refresh_after, preset=bool(platform))
     env = StepEnv(facts, resolution.profile, cfg, probe, py, options, from_packages)
+    if predict:
+        from .project import predict_env
+
+        env = replace(env, prediction=predict_env.for_env(env))
     return Prepared(facts, resolution, env, plan.build(env))
 
 

@@ -135,7 +135,7 @@ def from_report(report: Mapping[str, Any], *, forced_source: Mapping[str, str] |
     out = []
     for item in report.get("install", []):
         meta = item.get("metadata", {})
-        name, version = str(meta.get("name", "")), str(meta.get("version", ""))
+        name, version = str(meta.get("name", "")), str(meta.get("version", "")).split("+provision.standin")[0]
         info = item.get("download_info", {})
         url = str(info.get("url", ""))
         why = forced.get(canonicalize_name(name), "")

@@ -23,7 +23,6 @@ import re
 import subprocess
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,15 +153,55 @@ def evidence(output: str) -> str:
     return ""
 
 
-def standin_wheel(directory: Path, name: str, version: str) -> Path:
-    """A wheel with only a name and a version: lets the resolver go past an sdist it cannot prepare."""
-    dist = f"{canonicalize_name(name).replace('-', '_')}-{version}"
-    path = directory / f"{dist}-py3-none-any.whl"
-    info = f"{dist}.dist-info"
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
-        z.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: provision\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
-        z.writestr(f"{info}/RECORD", "")
+STANDIN_LOCAL = "provision.standin"
+STANDIN_BACKEND = """\
+import os
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    with open("PKG-INFO", encoding="utf-8") as f:
+        meta = f.read()
+    name = [ln.split(": ", 1)[1] for ln in meta.splitlines() if ln.startswith("Name: ")][0]
+    version = [ln.split(": ", 1)[1] for ln in meta.splitlines() if ln.startswith("Version: ")][0]
+    info = name.replace("-", "_") + "-" + version + ".dist-info"
+    os.makedirs(os.path.join(metadata_directory, info))
+    with open(os.path.join(metadata_directory, info, "METADATA"), "w", encoding="utf-8") as f:
+        f.write(meta)
+    return info
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    raise RuntimeError("a stand-in of the kit's prediction is never built")
+"""
+
+
+def standin_sdist(directory: Path, name: str, version: str) -> Path:
+    """An sdist of the same name, a local version above the real one, no dependencies.
+
+    It lets the resolver go past an sdist whose metadata step needs the missing library.
+    An sdist (not a wheel) so that ``--no-binary`` accepts it; its in-tree backend needs
+    nothing installed, so preparing its metadata costs one short subprocess.
+    """
+    import io
+    import tarfile
+
+    dist = f"{canonicalize_name(name).replace('-', '_')}-{version}+{STANDIN_LOCAL}"
+    files = {
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}+{STANDIN_LOCAL}\n",
+        "pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "_standin"\nbackend-path = ["."]\n',
+        "_standin.py": STANDIN_BACKEND,
+    }
+    path = directory / f"{dist}.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for fname, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{dist}/{fname}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
     return path
 
 
@@ -213,7 +252,7 @@ def resolve(python: str, pip_wheel: str | None, inputs: PipInputs, *, env: Mappi
             forced[canonicalize_name(name)] = f"its sdist's metadata step already fails here{': ' + clue if clue else ''}"
             result.notes.append(f"{name} {ver}: pip could not prepare its metadata without the native library; "
                                 "its own dependencies are not part of the prediction")
-            standin_wheel(stubs, name, ver)
+            standin_sdist(stubs, name, ver)
         else:
             result.error = f"more than {MAX_STANDINS} sdists failed their metadata step"
     result.seconds = time.monotonic() - started

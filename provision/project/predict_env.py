@@ -1,0 +1,110 @@
+"""The prediction for one run: today's ``ProjectConfig`` (requirement files, the editable
+project with its extras) -> the resolver probe -> verdicts against the target's tags.
+
+Skipped entirely when the venv step is up to date (a no-op re-run must not pay for a
+resolver), cached by the same inputs as the venv's stamp, and never fatal: a probe that
+cannot run says why in the plan, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from . import predict
+from .predict import Prediction
+from .predict_probe import PipInputs, ProbeResult, cache_key, cached, combined_bundle, resolve, store
+
+if TYPE_CHECKING:
+    from ..platforms.profiles import Profile
+    from ..steps import StepEnv
+
+
+def pip_inputs(env: StepEnv, cert: str | None) -> PipInputs:
+    """The venv step's pip arguments, as the probe's inputs."""
+    from ..steps.venv import pip_proxy
+
+    cfg = env.config
+    editable = ""
+    if cfg.install_project:
+        editable = f"{cfg.project}[{','.join(cfg.extras)}]" if cfg.extras else str(cfg.project)
+    return PipInputs(requirements=tuple(str(r) for r in cfg.requirements), editable=editable, cert=cert,
+                     index_url=cfg.index_url, proxy=pip_proxy(env))
+
+
+def for_env(env: StepEnv, *, force: bool = False) -> Prediction:
+    """The prediction for this run (``force``: even when the venv is up to date, for doctor)."""
+    from ..steps.venv import ProjectVenv
+
+    py = env.python
+    if not (env.config.requirements or env.config.install_project):
+        return Prediction(skipped="the project installs no requirements")
+    if not force:
+        why, _ = ProjectVenv().current(env)
+        if why is None:
+            return Prediction(skipped="the project venv is up to date")
+    if py.tags is None:
+        return Prediction(source="pip resolver report",
+                          error=f"the wheel tags of {py.path} are not known (it is installed by this run's package transaction)")
+    source = "pip resolver report"
+    if env.options.preset:
+        return Prediction(source=source, error="the resolver can only run on the machine itself; "
+                          "run ./bootstrap doctor --project DIR there (a lockfile's records are judged for a preset too)")
+    from ..steps.venv import inputs
+
+    key = cache_key({"venv": inputs(env), "pip_wheel": py.pip_wheel, "tags": py.tags.__dict__})
+    result = cached(key)
+    if result is None:
+        result = run_probe(env)
+        store(key, result)
+    if result.error:
+        return Prediction(source=source, error=result.error, notes=tuple(result.notes))
+    return Prediction(predict.classify(result.candidates, py.tags), source=source, notes=tuple(result.notes))
+
+
+def run_probe(env: StepEnv) -> ProbeResult:
+    py, cfg = env.python, env.config
+    with tempfile.TemporaryDirectory(prefix="provision-ca-") as tmp:
+        cert = None
+        if cfg.ca_bundle:
+            base = py.cafile if py.cafile_exists else None
+            if base is None:
+                try:
+                    import certifi
+
+                    base = certifi.where()
+                except ImportError:
+                    base = None
+            cert = combined_bundle(tmp, str(cfg.ca_bundle), base)
+        return resolve(py.path, py.pip_wheel, pip_inputs(env, cert), env=dict(os.environ),
+                       externally_managed=bool(py.externally_managed))
+
+
+def needs_pairs(prediction: Prediction | None, profile: Profile) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
+    """(need, packages) pairs to install, and the plan's lines: one per distribution, why."""
+    if prediction is None or prediction.skipped:
+        return [], []
+    if prediction.error:
+        return [], [f"prediction of native needs could not run: {prediction.error}; pip will show any missing library"]
+    pairs: list[tuple[str, tuple[str, ...]]] = []
+    shown: dict[str, str] = {}
+    for need in prediction.needs():
+        try:
+            pkgs = profile.packages(need)
+        except Exception as e:  # noqa: BLE001 - an unavailable need is reported, not fatal
+            shown[need] = f"not available here ({getattr(e, 'problem', str(e))})"
+            continue
+        shown[need] = " ".join(pkgs) or "(base system)"
+        pairs.append((need, pkgs))
+    lines = [predict.reason_line(v, shown) for v in prediction.verdicts if v.needs or v.manual or v.optional]
+    lines += list(prediction.notes)
+    return pairs, lines
+
+
+def summary(prediction: Prediction, profile_packages: Mapping[str, str] | None = None) -> list[str]:
+    """doctor's view: every distribution that builds from source, then the runtime needs of wheels."""
+    out = [predict.reason_line(v, profile_packages or {}) for v in prediction.from_source]
+    out += [predict.reason_line(v, profile_packages or {}) for v in prediction.verdicts if v.kind != predict.SOURCE and v.needs]
+    return out
