@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shlex
 import sys
 import time
@@ -35,6 +36,7 @@ from .errors import ProvisionError
 from .paths import default_project
 from .plan import Plan
 from .project import config as config_mod
+from .run.diagnosis import failing_distributions, table_needs
 from .run.log import RunLog
 from .run.progress import Progress
 from .run.runner import Runner
@@ -70,6 +72,17 @@ def needs_of(findings: Sequence[Finding]) -> list[str]:
         if need and need not in out:
             out.append(need)
     return out
+
+
+def requirement_name(spec: str) -> str:
+    return re.split(r"[<>=!~;\[ @]", spec.strip(), maxsplit=1)[0]
+
+
+def without_self(result: Explanation) -> Explanation:
+    """The findings without fixes that say to run ``./bootstrap install … --fix``: that is this very command."""
+    for f in result.findings:
+        f.fix = [x for x in f.fix if "./bootstrap install" not in x]
+    return result
 
 
 def venv_python(venv: str) -> str:
@@ -171,11 +184,17 @@ def install(
             where, notice = machine(None)
         else:
             notice = None
-        result: Explanation = explain(output, where, notice)
+        result: Explanation = without_self(explain(output, where, notice))
         report["findings"] = [f.to_json() for f in result.findings]
         print("", file=human)
         print(text_report(result, "pip's output"), file=human)
         needs = needs_of(result.findings)
+        if not needs:  # explain names no installable need: the build-needs table may know the package
+            needs, known = table_needs([*failing_distributions(output), *(requirement_name(p) for p in packages)])
+            if needs:
+                report["table"] = {"distributions": known, "needs": needs}
+                print(f"\ninstall: {', '.join(known)} failed to build from source; the build-needs table says it needs "
+                      f"{', '.join(needs)}", file=human)
         if not fix:
             if needs:
                 print(f"\ninstall: run again with --fix to install the system packages for: {', '.join(needs)} "

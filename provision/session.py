@@ -24,7 +24,7 @@ from .paths import default_project
 from .platforms import presets, profiles
 from .project import config as config_mod
 from .project import interpreter
-from .run import report
+from .run import diagnosis, report
 from .run.lock import Busy, exclusive
 from .run.log import RunLog
 from .run.progress import Progress
@@ -120,7 +120,8 @@ def bootstrap(
     interactive = sys.stdin.isatty() and not yes
     log = RunLog(None if dry_run else log_path())
     runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=interactive,
-                    log=log, progress=Progress(quiet=False), confirm_only=confirm_only)
+                    log=log, progress=Progress(quiet=False), confirm_only=confirm_only,
+                    diagnose=lambda output: diagnosis.diagnose(output, facts, prepared.resolution.profile).text)
 
     def refresh() -> StepEnv:
         fresh = facts_mod.gather()

@@ -108,3 +108,28 @@ def summary(prediction: Prediction, profile_packages: Mapping[str, str] | None =
     out = [predict.reason_line(v, profile_packages or {}) for v in prediction.from_source]
     out += [predict.reason_line(v, profile_packages or {}) for v in prediction.verdicts if v.kind != predict.SOURCE and v.needs]
     return out
+
+
+def doctor(project: str, *, platform: str | None = None, python: str | None = None) -> tuple[list[str], list[str]]:
+    """``doctor --project``: (what builds from source here and why, the system packages still missing).
+
+    Runs the resolver probe even when the venv is up to date; installs nothing.
+    """
+    from ..platforms.pkgmgr import adapter
+    from ..session import prepare
+
+    env = prepare(None, project=project, platform=platform, python=python, dry_run=True, predict=False).env
+    prediction = for_env(env, force=True)
+    if prediction.skipped:
+        return [f"nothing to predict: {prediction.skipped}"], []
+    pairs, lines = needs_pairs(prediction, env.profile)
+    if not prediction.error:
+        where = predict.label(env.python.tags) if env.python.tags else "this interpreter"
+        built = prediction.from_source
+        head = f"{len(built)} of {len(prediction.verdicts)} distributions build from source here ({where})"
+        lines = [head + (":" if built else "."), *(f"  {ln}" for ln in lines)]
+    wanted = list(dict.fromkeys(p for _, pkgs in pairs for p in pkgs))
+    if env.options.preset or not wanted:
+        return lines, []
+    have = adapter(env.profile.package_manager).installed(env.probe, wanted)
+    return lines, [p for p in wanted if p not in have]
