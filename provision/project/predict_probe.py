@@ -128,9 +128,8 @@ def last_error(output: str) -> str:
 
 def failed_sdist(output: str) -> tuple[str, str] | None:
     """(name, version) of the sdist whose metadata step failed, from pip's normal output."""
-    if "metadata-generation-failed" not in output and "egg_info did not run successfully" not in output \
-            and "Preparing metadata" not in output:
-        return None
+    if "did not run successfully" not in output and "metadata-generation-failed" not in output:
+        return None  # not a failed build step of an sdist (metadata, or its build requirements)
     cut = output.find("did not run successfully")
     head = output[: cut if cut > 0 else len(output)]
     hits = SDIST.findall(head)
@@ -145,7 +144,7 @@ def failed_sdist(output: str) -> tuple[str, str] | None:
 
 def evidence(output: str) -> str:
     """The most telling line of a failed metadata step (a missing tool or header)."""
-    for pat in (r"[\w./+-]+: (?:command )?not found", r"No such file or directory: '[^']+'", r"fatal error: \S+",
+    for pat in (r"[\w./+-]+: (?:command )?not found", r"[\w-]+ executable not found", r"No such file or directory: '[^']+'", r"fatal error: \S+",
                 r"[\w-]+ (?:executable )?not found", r"Package '?[\w.+-]+'? was not found", r"Could not run \S+"):
         m = re.findall(pat, output)
         if m:
@@ -245,7 +244,8 @@ def resolve(python: str, pip_wheel: str | None, inputs: PipInputs, *, env: Mappi
                 continue
             failed = failed_sdist(output)
             if failed is None or canonicalize_name(failed[0]) in forced:
-                result.error = f"pip's resolver failed: {last_error(output)}"
+                clue = evidence(output)
+                result.error = f"pip's resolver failed: {last_error(output)}" + (f" ({clue})" if clue else "")
                 break
             name, ver = failed
             clue = evidence(output)

@@ -59,7 +59,7 @@ def table_needs(names: Sequence[str]) -> tuple[list[str], list[str]]:
 def diagnose(output: str, facts: Facts, profile: Profile | None, *, asked: Sequence[str] = ()) -> Diagnosis:
     """explain's findings, plus the table's needs when explain names no installable need."""
     from ..diagnose.explain import explain
-    from ..diagnose.fixes import Machine, packages_fix
+    from ..diagnose.fixes import Machine, install_command
 
     where = Machine(facts, profile)
     result = explain(output, where)
@@ -76,7 +76,8 @@ def diagnose(output: str, facts: Facts, profile: Profile | None, *, asked: Seque
     if not needs:
         table, known = table_needs([*failing_distributions(output), *asked])
     if table:
-        pkgs = " ; ".join(x for n in table for x in packages_fix(where, n))
+        pkgs = install_command(where, tuple(dict.fromkeys(p for n in table for p in _packages(profile, n)))) \
+            or f"install the system packages for {', '.join(table)}"
         lines.append(f"diagnosis: {', '.join(known)} failed to build from source; the build-needs table says it needs "
                      f"{', '.join(table)}")
         lines.append(f"  fix: {pkgs}")
@@ -84,3 +85,10 @@ def diagnose(output: str, facts: Facts, profile: Profile | None, *, asked: Seque
     if not lines:
         lines.append("diagnosis: not recognised by ./bootstrap explain (the log has pip's whole output)")
     return Diagnosis("\n".join(lines), tuple(needs), tuple(known))
+
+
+def _packages(profile: Profile | None, need: str) -> tuple[str, ...]:
+    try:
+        return profile.packages(need) if profile else ()
+    except Exception:  # noqa: BLE001 - an unavailable need has no packages to name
+        return ()
