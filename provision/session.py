@@ -112,8 +112,10 @@ def bootstrap(
             f"--platform {platform} describes another machine; it can only be planned here.",
             f"Add --dry-run: ./bootstrap --dry-run --platform {platform}",
         )
+    # PROVISION_PREDICT=0 turns the prediction off: only for measuring what it saves (benchmarks/bench_predict.py)
     prepared = prepare(ctx, project=project, platform=platform, profile=profile, ca_bundle=ca_bundle,
-                       python=python, dry_run=dry_run, refresh_after=refresh_after)
+                       python=python, dry_run=dry_run, refresh_after=refresh_after,
+                       predict=os.environ.get("PROVISION_PREDICT", "1") != "0")
     facts, env = prepared.facts, prepared.env
     print(report.header(facts, prepared.resolution.profile.name, f"{env.python.path} ({env.python.version})",
                         prepared.resolution.notice, dry_run), file=human)
