@@ -282,3 +282,59 @@ def test_failed_build_is_diagnosed_for_this_machine(output, asked, needs, text):
     facts = presets.load("debian:12")
     d = diagnosis.diagnose(output, facts, profiles.resolve(facts).profile, asked=[a.split("==")[0] for a in asked])
     assert d.needs == needs and text in d.text, d.text
+
+
+# ------------------------------------------------------------------ install --fix with only the name known
+
+
+@pytest.mark.parametrize(("spec", "output", "needs"), [
+    ("pycurl==7.45.2", PYCURL_FAIL, ("curl", "ssl")),  # explain: "Not recognised" (curl-config is in no rule)
+    ("python-ldap", LBER, ("ldap", "sasl")),  # explain finds lber.h but names no need
+])
+def test_install_fix_uses_the_table_and_never_offers_itself(tmp_path, spec, output, needs):
+    import io
+
+    from invoke import MockContext, Result
+    from test_install import WHERE, fix_env_for
+
+    from provision import install as inst
+
+    (tmp_path / "provision.toml").write_text('venv = ".venv"\n')
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").write_text("")
+    pip = inst.pip_argv(str(tmp_path / ".venv" / "bin" / "python"), [spec], "--dry-run")
+    ctx = MockContext(run={" ".join(__import__("shlex").quote(a) for a in pip): Result(stdout=output, exited=1)})
+    make, seen, _ = fix_env_for(tmp_path)
+    out = io.StringIO()
+    code = inst.install(ctx, [spec], project=str(tmp_path), fix=True, dry_run=True, out=out, where=WHERE,
+                        log_file=str(tmp_path / "install.log"), fix_env=make)
+    text = out.getvalue()
+    assert code == 0, text
+    assert seen == [needs]
+    assert "./bootstrap install" not in text, text
+    assert "the build-needs table says it needs" in text
+
+
+def test_runner_failure_block_carries_the_diagnosis():
+    from invoke import MockContext, Result
+
+    from provision.command import Command
+    from provision.run.log import RunLog
+    from provision.run.progress import Progress
+    from provision.run.runner import Runner
+    from provision.steps import Change, Step
+
+    facts = presets.load("debian:12")
+    prof = profiles.resolve(facts).profile
+
+    class Fails(Step):
+        name, title = "fails", "Fails"
+
+    cmd = Command(("/v/bin/python", "-m", "pip", "install", "-r", "r.txt"))
+    ctx = MockContext(run={"/v/bin/python -m pip install -r r.txt": Result(stdout=PSYCOPG2_GET_REQUIRES + "Failed to build psycopg2\n", exited=1)})
+    runner = Runner(ctx, dry_run=False, is_root=True, sudo="absent", interactive=False, log=RunLog(None), progress=Progress(quiet=True),
+                    diagnose=lambda out: diagnosis.diagnose(out, facts, prof).text)
+    res, _ = runner.apply(Fails(), Change("why", (cmd,)), lambda: pytest.fail("no re-probe after a failure"))
+    assert res.status == "failed"
+    assert "diagnosis: missing-native-library (postgres-client)" in res.error
+    assert "fix: sudo apt-get install libpq-dev" in res.error
