@@ -152,6 +152,7 @@ def bootstrap(
         print(f"log: {log.path}", file=human)
     if as_json:
         extra = {"profile": prepared.resolution.profile.name, "notice": prepared.resolution.notice,
-                 "python": env.python.path, "log": log.path}
+                 "python": env.python.path, "log": log.path,
+                 "prediction": env.prediction.to_json() if env.prediction is not None else None}
         report.dump(report.recap_json(recap, facts, extra, is_root=facts.is_root), out)
     return 1 if recap.failed else 0

@@ -18,6 +18,7 @@ from .predict import Prediction
 from .predict_probe import PipInputs, ProbeResult, cache_key, cached, combined_bundle, resolve, store
 
 if TYPE_CHECKING:
+    from ..machine.facts import PythonInstall
     from ..platforms.profiles import Profile
     from ..steps import StepEnv
 
@@ -49,23 +50,38 @@ def for_env(env: StepEnv, *, force: bool = False) -> Prediction:
         return Prediction(source="pip resolver report",
                           error=f"the wheel tags of {py.path} are not known (it is installed by this run's package transaction)")
     source = "pip resolver report"
+    notes: tuple[str, ...] = ()
+    runner = py
     if env.options.preset:
-        return Prediction(source=source, error="the resolver can only run on the machine itself; "
-                          "run ./bootstrap doctor --project DIR there (a lockfile's records are judged for a preset too)")
+        # the preset's interpreter is not here: this machine's kit Python resolves, the preset's tags judge
+        runner = kit_interpreter(env)
+        notes = (f"resolved by this machine's Python {runner.version} for the preset (environment markers are this "
+                 f"machine's); files judged for {predict.label(py.tags)}",)
     from ..steps.venv import inputs
 
-    key = cache_key({"venv": inputs(env), "pip_wheel": py.pip_wheel, "tags": py.tags.__dict__})
+    key = cache_key({"venv": inputs(env), "pip_wheel": runner.pip_wheel, "runner": runner.path, "tags": py.tags.__dict__})
     result = cached(key)
     if result is None:
-        result = run_probe(env)
+        result = run_probe(env, runner)
         store(key, result)
     if result.error:
-        return Prediction(source=source, error=result.error, notes=tuple(result.notes))
-    return Prediction(predict.classify(result.candidates, py.tags), source=source, notes=tuple(result.notes))
+        return Prediction(source=source, error=result.error, notes=(*notes, *result.notes))
+    return Prediction(predict.classify(result.candidates, py.tags), source=source, notes=(*notes, *result.notes))
 
 
-def run_probe(env: StepEnv) -> ProbeResult:
-    py, cfg = env.python, env.config
+def kit_interpreter(env: StepEnv) -> PythonInstall:
+    """The kit's own interpreter, with the pip wheel its ensurepip would use (for presets)."""
+    import sys
+
+    from ..machine.facts import PythonInstall
+    from ..machine.interp_probe import pip_wheel
+
+    version = ".".join(str(n) for n in sys.version_info[:3])
+    return PythonInstall(path=env.options.kit_python, version=version, pip_wheel=pip_wheel())
+
+
+def run_probe(env: StepEnv, runner: PythonInstall | None = None) -> ProbeResult:
+    py, cfg = runner or env.python, env.config
     with tempfile.TemporaryDirectory(prefix="provision-ca-") as tmp:
         cert = None
         if cfg.ca_bundle:
@@ -99,6 +115,8 @@ def needs_pairs(prediction: Prediction | None, profile: Profile) -> tuple[list[t
         shown[need] = " ".join(pkgs) or "(base system)"
         pairs.append((need, pkgs))
     lines = [predict.reason_line(v, shown) for v in prediction.verdicts if v.needs or v.manual or v.optional]
+    lines += [f"{v.name} {v.version}: {v.why} (a source build would need {', '.join(build)})"
+              for v in prediction.verdicts if v.kind == predict.UNKNOWN and (build := source_needs(v.name))]
     lines += list(prediction.notes)
     return pairs, lines
 
@@ -133,3 +151,9 @@ def doctor(project: str, *, platform: str | None = None, python: str | None = No
         return lines, []
     have = adapter(env.profile.package_manager).installed(env.probe, wanted)
     return lines, [p for p in wanted if p not in have]
+
+
+def source_needs(name: str) -> tuple[str, ...]:
+    from . import build_needs
+
+    return build_needs.needs_for(name, built_from_source=True)
