@@ -26,3 +26,11 @@ def own_home(tmp_path, monkeypatch):
                      ("XDG_CONFIG_HOME", ".config")):
         monkeypatch.setenv(var, str(home / sub))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _no_resolver_probe(request, monkeypatch):
+    """Unit tests never run pip's resolver against the network: ./bootstrap runs started by
+    a test plan without the prediction (tests/test_predict.py calls it directly, pip faked)."""
+    if request.node.get_closest_marker("e2e") is None:
+        monkeypatch.setenv("PROVISION_PREDICT", "0")

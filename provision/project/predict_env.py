@@ -59,7 +59,8 @@ def for_env(env: StepEnv, *, force: bool = False) -> Prediction:
                  f"machine's); files judged for {predict.label(py.tags)}",)
     from ..steps.venv import inputs
 
-    key = cache_key({"venv": inputs(env), "pip_wheel": runner.pip_wheel, "runner": runner.path, "tags": py.tags.__dict__})
+    # the candidates depend on who resolves, not on the tags that judge them (one resolve serves every preset)
+    key = cache_key({"venv": inputs(env), "pip_wheel": runner.pip_wheel, "runner": runner.path})
     result = cached(key)
     if result is None:
         result = run_probe(env, runner)
