@@ -280,6 +280,9 @@ Failed to build python-ldap
     (LBER, (), ("ldap", "sasl"), "libldap2-dev libsasl2-dev"),
     ("ERROR: Failed building wheel for pycurl\nsubprocess-exited-with-error", ("pycurl==7.45.2",), ("curl", "ssl"), "libcurl4-openssl-dev"),
     ("  Error: pg_config executable not found.\nsubprocess-exited-with-error\nFailed to build psycopg2", (), ("postgres-client",), "libpq-dev"),
+    # pip 25: the name quoted, and curl-config in no rule of explain
+    ("Could not run curl-config: [Errno 2] No such file or directory: 'curl-config'\nerror: subprocess-exited-with-error\n"
+     "ERROR: Failed to build 'pycurl' when getting requirements to build wheel", (), ("curl", "ssl"), "libcurl4-openssl-dev libssl-dev"),
 ])
 def test_failed_build_is_diagnosed_for_this_machine(output, asked, needs, text):
     facts = presets.load("debian:12")
@@ -341,3 +344,10 @@ def test_runner_failure_block_carries_the_diagnosis():
     assert res.status == "failed"
     assert "diagnosis: missing-native-library (postgres-client)" in res.error
     assert "fix: sudo apt-get install libpq-dev" in res.error
+
+
+def test_distro_pip_wheel_newest(tmp_path):
+    (tmp_path / "pip-20.3.4-py2.py3-none-any.whl").write_text("")
+    (tmp_path / "pip-9.0.1-py2.py3-none-any.whl").write_text("")
+    assert predict_probe.distro_pip_wheel((str(tmp_path), str(tmp_path / "none"))) == str(tmp_path / "pip-20.3.4-py2.py3-none-any.whl")
+    assert predict_probe.distro_pip_wheel((str(tmp_path / "none"),)) is None

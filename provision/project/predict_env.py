@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import predict
 from .predict import Prediction
-from .predict_probe import PipInputs, ProbeResult, cache_key, cached, combined_bundle, resolve, store
+from .predict_probe import PipInputs, ProbeResult, cache_key, cached, combined_bundle, distro_pip_wheel, resolve, store
 
 if TYPE_CHECKING:
     from ..machine.facts import PythonInstall
@@ -95,7 +95,8 @@ def run_probe(env: StepEnv, runner: PythonInstall | None = None) -> ProbeResult:
                 except ImportError:
                     base = None
             cert = combined_bundle(tmp, str(cfg.ca_bundle), base)
-        return resolve(py.path, py.pip_wheel, pip_inputs(env, cert), env=dict(os.environ),
+        wheel = py.pip_wheel or (distro_pip_wheel() if py.os_managed and py.has_ensurepip else None)
+        return resolve(py.path, wheel, pip_inputs(env, cert), env=dict(os.environ),
                        externally_managed=bool(py.externally_managed))
 
 

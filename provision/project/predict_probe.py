@@ -93,6 +93,12 @@ def pip_version(wheel: str) -> Version | None:
         return None
 
 
+def distro_pip_wheel(dirs: Sequence[str] = ("/usr/share/python-wheels", "/usr/share/python3-wheels")) -> str | None:
+    """The distribution's own pip wheel (Debian 11's ensurepip finds it there without WHEEL_PKG_DIR)."""
+    found = sorted((str(p) for d in dirs for p in Path(d).glob("pip-*.whl")), key=lambda w: pip_version(w) or Version("0"))
+    return found[-1] if found else None
+
+
 def cache_dir() -> Path:
     import platformdirs
 

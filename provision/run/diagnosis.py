@@ -15,8 +15,9 @@ from ..machine.facts import Facts
 from ..platforms.profiles import Profile
 from ..project import build_needs
 
-BUILD_FAILED = (r"Failed building wheel for ([A-Za-z0-9._-]+)", r"Failed to build ([A-Za-z0-9._-]+)",
-                r"Building wheel for ([A-Za-z0-9._-]+) \(", r"Collecting ([A-Za-z0-9._-]+)")
+# pip 20-22 name the distribution bare, newer pips quote it: "Failed to build 'pycurl' when ..."
+BUILD_FAILED = (r"Failed building wheel for '?([A-Za-z0-9._-]+)", r"Failed to build '?([A-Za-z0-9._-]+)",
+                r"Building wheel for '?([A-Za-z0-9._-]+)'? \(", r"Collecting '?([A-Za-z0-9._-]+)")
 SOURCE_BUILD = ("metadata-generation-failed", "egg_info did not run successfully", "Failed building wheel",
                 "Failed to build", "subprocess-exited-with-error", "error: command", "Running setup.py install")
 
