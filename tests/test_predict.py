@@ -180,6 +180,7 @@ class FakePip:
 
     def __call__(self, argv, env):
         self.calls.append(list(argv))
+        self.env = dict(env)
         code, out, report = self.answers.pop(0)
         if report is not None:
             Path(argv[argv.index("--report") + 1]).write_text(json.dumps(report))
@@ -198,6 +199,7 @@ def test_resolve_goes_past_a_failed_metadata_step_with_a_stand_in(tmp_path):
                          first[6], "--disable-pip-version-check"]
     assert first[first.index("--cert"):first.index("--cert") + 2] == ["--cert", "/ca.pem"] and "--trusted-host" not in first
     assert "--find-links" in second and "--find-links" not in first
+    assert pip.env["PIP_CERT"] == "/ca.pem", "pip's build-requirements subprocess reads the environment, not our argv"
     pycurl = next(c for c in res.candidates if c.name == "pycurl")
     assert pycurl.version == "7.45.2" and "curl-config" in pycurl.source_why
     (v,) = [v for v in predict.classify(res.candidates, presets.load("debian:12").pythons[0].tags) if v.name == "pycurl"]

@@ -67,6 +67,12 @@ class PipInputs:
             out += ["--proxy", self.proxy]
         return out
 
+    def environment(self) -> dict[str, str]:
+        """The same settings for pip's own subprocesses: the one that installs an sdist's build
+        requirements (setuptools>=69 ...) reads the environment and config files, not our argv."""
+        out = {"PIP_CERT": self.cert, "PIP_INDEX_URL": self.index_url, "PIP_PROXY": self.proxy}
+        return {k: v for k, v in out.items() if v}
+
     @property
     def empty(self) -> bool:
         return not (self.requirements or self.editable)
@@ -215,7 +221,7 @@ def resolve(python: str, pip_wheel: str | None, inputs: PipInputs, *, env: Mappi
     """Run the resolver probe; never raises for pip's own failures (they become ``error``)."""
     started = time.monotonic()
     result = ProbeResult()
-    env = dict(os.environ if env is None else env)
+    env = {**(os.environ if env is None else env), **inputs.environment()}
     env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     if inputs.empty:
         return result
