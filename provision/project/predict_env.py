@@ -13,19 +13,18 @@ import tempfile
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from . import predict
-from .predict import Prediction
-from .predict_probe import PipInputs, ProbeResult, cache_key, cached, combined_bundle, distro_pip_wheel, resolve, store
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when a prediction really runs: a no-op run pays for none of it
     from ..machine.facts import PythonInstall
     from ..platforms.profiles import Profile
     from ..steps import StepEnv
+    from .predict import Prediction
+    from .predict_probe import PipInputs, ProbeResult
 
 
 def pip_inputs(env: StepEnv, cert: str | None) -> PipInputs:
     """The venv step's pip arguments, as the probe's inputs."""
     from ..steps.venv import pip_proxy
+    from .predict_probe import PipInputs
 
     cfg = env.config
     editable = ""
@@ -37,7 +36,10 @@ def pip_inputs(env: StepEnv, cert: str | None) -> PipInputs:
 
 def for_env(env: StepEnv, *, force: bool = False) -> Prediction:
     """The prediction for this run (``force``: even when the venv is up to date, for doctor)."""
-    from ..steps.venv import ProjectVenv
+    from ..steps.venv import ProjectVenv, inputs
+    from . import predict
+    from .predict import Prediction
+    from .predict_probe import cache_key, cached, store
 
     py = env.python
     if not (env.config.requirements or env.config.install_project):
@@ -57,8 +59,6 @@ def for_env(env: StepEnv, *, force: bool = False) -> Prediction:
         runner = kit_interpreter(env)
         notes = (f"resolved by this machine's Python {runner.version} for the preset (environment markers are this "
                  f"machine's); files judged for {predict.label(py.tags)}",)
-    from ..steps.venv import inputs
-
     # the candidates depend on who resolves, not on the tags that judge them (one resolve serves every preset)
     key = cache_key({"venv": inputs(env), "pip_wheel": runner.pip_wheel, "runner": runner.path})
     result = cached(key)
@@ -82,6 +82,8 @@ def kit_interpreter(env: StepEnv) -> PythonInstall:
 
 
 def run_probe(env: StepEnv, runner: PythonInstall | None = None) -> ProbeResult:
+    from .predict_probe import combined_bundle, distro_pip_wheel, resolve
+
     py, cfg = runner or env.python, env.config
     with tempfile.TemporaryDirectory(prefix="provision-ca-") as tmp:
         cert = None
@@ -102,6 +104,8 @@ def run_probe(env: StepEnv, runner: PythonInstall | None = None) -> ProbeResult:
 
 def needs_pairs(prediction: Prediction | None, profile: Profile) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
     """(need, packages) pairs to install, and the plan's lines: one per distribution, why."""
+    from . import predict
+
     if prediction is None or prediction.skipped:
         return [], []
     if prediction.error:
@@ -125,6 +129,8 @@ def needs_pairs(prediction: Prediction | None, profile: Profile) -> tuple[list[t
 
 def summary(prediction: Prediction, profile_packages: Mapping[str, str] | None = None) -> list[str]:
     """doctor's view: every distribution that builds from source, then the runtime needs of wheels."""
+    from . import predict
+
     out = [predict.reason_line(v, profile_packages or {}) for v in prediction.from_source]
     out += [predict.reason_line(v, profile_packages or {}) for v in prediction.verdicts if v.kind != predict.SOURCE and v.needs]
     return out
@@ -137,6 +143,7 @@ def doctor(project: str, *, platform: str | None = None, python: str | None = No
     """
     from ..platforms.pkgmgr import adapter
     from ..session import prepare
+    from . import predict
 
     env = prepare(None, project=project, platform=platform, python=python, dry_run=True, predict=False).env
     prediction = for_env(env, force=True)

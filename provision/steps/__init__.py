@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ..command import Command
 from ..machine.facts import Facts, PythonInstall
@@ -16,7 +16,9 @@ from ..machine.probe import Probe
 from ..paths import PACKAGE
 from ..platforms.profiles import Profile
 from ..project.config import ProjectConfig
-from ..project.predict import Prediction
+
+if TYPE_CHECKING:  # the prediction's module (packaging.tags) is imported only when a prediction runs
+    from ..project.predict import Prediction
 
 # the kit's file operations, run as a script by the kit's own interpreter (works from any cwd)
 ATOMIC = str(PACKAGE / "atomic.py")
