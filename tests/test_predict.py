@@ -353,3 +353,11 @@ def test_distro_pip_wheel_newest(tmp_path):
     (tmp_path / "pip-9.0.1-py2.py3-none-any.whl").write_text("")
     assert predict_probe.distro_pip_wheel((str(tmp_path), str(tmp_path / "none"))) == str(tmp_path / "pip-20.3.4-py2.py3-none-any.whl")
     assert predict_probe.distro_pip_wheel((str(tmp_path / "none"),)) is None
+
+
+def test_for_lock_judges_records_for_a_preset():
+    records = [Candidate("psycopg2", "2.9.9", wheels=("psycopg2-2.9.9-cp312-cp312-win_amd64.whl",), sdist=True),
+               Candidate("psycopg2-binary", "2.9.9", wheels=("psycopg2_binary-2.9.9-cp312-cp312-macosx_11_0_arm64.whl",), sdist=True)]
+    pred = predict_env.for_lock(records, presets.load("macos:14").pythons[0].tags, "uv.lock")
+    assert [(v.name, v.kind) for v in pred.verdicts] == [("psycopg2", SOURCE), ("psycopg2-binary", WHEEL)]
+    assert list(pred.needs()) == ["postgres-client"]

@@ -14,10 +14,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported when a prediction really runs: a no-op run pays for none of it
-    from ..machine.facts import PythonInstall
+    from collections.abc import Iterable
+
+    from ..machine.facts import PythonInstall, TagFacts
     from ..platforms.profiles import Profile
     from ..steps import StepEnv
-    from .predict import Prediction
+    from .predict import LockedRecord, Prediction
     from .predict_probe import PipInputs, ProbeResult
 
 
@@ -166,3 +168,13 @@ def source_needs(name: str) -> tuple[str, ...]:
     from . import build_needs
 
     return build_needs.needs_for(name, built_from_source=True)
+
+
+def for_lock(records: Iterable[LockedRecord], tags: TagFacts, source: str) -> Prediction:
+    """The prediction from a lockfile's records (``locks.locked_distributions(spec)`` of the
+    project-detect work): no resolver run, the lock's wheel file names judged against the
+    target's tags; works for presets as well as for this machine."""
+    from . import predict
+    from .predict import Prediction
+
+    return Prediction(predict.classify(predict.from_locked(records), tags), source=source)
