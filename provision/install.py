@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -32,16 +33,15 @@ from .errors import MachineError, ProvisionError
 from .paths import default_project
 from .plan import Plan
 from .project import config as config_mod
+from .run.diagnosis import failing_distributions, table_needs
 from .run.log import RunLog, log_path
 from .run.progress import Progress
 from .run.runner import Runner
 from .steps import StepEnv
 from .steps.packages import SystemPackages
 
+
 #: what --fix installs for each category (missing-native-library carries its own need)
-CATEGORY_NEEDS = {"missing-compiler": "build-tools", "missing-python-headers": "python-headers", "missing-rust": "rust"}
-
-
 class Tee:
     """A write-only stream copying to several (the terminal and the log)."""
 
@@ -61,12 +61,21 @@ class Tee:
 
 
 def needs_of(findings: Sequence[Finding]) -> list[str]:
-    out = []
+    out: list[str] = []
     for f in findings:
-        need = f.need if f.category == "missing-native-library" else CATEGORY_NEEDS.get(f.category)
-        if need and need not in out:
-            out.append(need)
+        out += [n for n in f.installable_needs if n not in out]
     return out
+
+
+def requirement_name(spec: str) -> str:
+    return re.split(r"[<>=!~;\[ @]", spec.strip(), maxsplit=1)[0]
+
+
+def without_self(result: Explanation) -> Explanation:
+    """The findings without fixes that say to run ``./bootstrap install … --fix``: that is this very command."""
+    for f in result.findings:
+        f.fix = [x for x in f.fix if "./bootstrap install" not in x]
+    return result
 
 
 def venv_python(venv: str) -> str:
@@ -164,11 +173,17 @@ def install(
             where, notice = machine(None)
         else:
             notice = None
-        result: Explanation = explain(output, where, notice)
+        result: Explanation = without_self(explain(output, where, notice))
         report["findings"] = [f.to_json() for f in result.findings]
         print("", file=human)
         print(text_report(result, "pip's output"), file=human)
         needs = needs_of(result.findings)
+        if not needs:  # explain names no installable need: the build-needs table may know the package
+            needs, known = table_needs([*failing_distributions(output), *(requirement_name(p) for p in packages)])
+            if needs:
+                report["table"] = {"distributions": known, "needs": needs}
+                print(f"\ninstall: {', '.join(known)} failed to build from source; the build-needs table says it needs "
+                      f"{', '.join(needs)}", file=human)
         if not fix:
             if needs:
                 print(f"\ninstall: run again with --fix to install the system packages for: {', '.join(needs)} "

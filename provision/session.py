@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TextIO
 
 import platformdirs
@@ -24,7 +24,7 @@ from .paths import default_project
 from .platforms import presets, profiles
 from .project import config as config_mod
 from .project import interpreter
-from .run import report
+from .run import diagnosis, report
 from .run.lock import Busy, exclusive
 from .run.log import RunLog, log_path
 from .run.progress import Progress
@@ -66,6 +66,7 @@ def prepare(
     python: str | None = None,
     dry_run: bool = False,
     refresh_after: float = 24 * 3600.0,
+    predict: bool = True,
 ) -> Prepared:
     """Everything before the first command: all validation happens here."""
     facts = machine_facts(platform)
@@ -78,6 +79,10 @@ def prepare(
     probe: Probe = FreshProbe() if platform is not None else LocalProbe()
     options = Options(dry_run=dry_run, refresh_after=refresh_after, preset=platform is not None)
     env = StepEnv(facts, resolution.profile, cfg, probe, py, options, from_packages)
+    if predict:
+        from .project import predict_env
+
+        env = replace(env, prediction=predict_env.for_env(env))
     warnings = tuple(indexes.check(facts.pip_index))
     return Prepared(facts, resolution, env, plan.build(env), warnings)
 
@@ -116,8 +121,10 @@ def bootstrap(
             f"--platform {platform} describes another machine; it can only be planned here.",
             f"Add --dry-run: ./bootstrap --dry-run --platform {platform}",
         )
+    # PROVISION_PREDICT=0 turns the prediction off: only for measuring what it saves (benchmarks/bench_predict.py)
     prepared = prepare(ctx, project=project, platform=platform, profile=profile, ca_bundle=ca_bundle,
-                       python=python, dry_run=dry_run, refresh_after=refresh_after)
+                       python=python, dry_run=dry_run, refresh_after=refresh_after,
+                       predict=os.environ.get("PROVISION_PREDICT", "1") != "0")
     facts, env = prepared.facts, prepared.env
     print(report.header(facts, prepared.resolution.profile.name, f"{env.python.path} ({env.python.version})",
                         prepared.resolution.notice, dry_run), file=human)
@@ -126,7 +133,8 @@ def bootstrap(
     interactive = sys.stdin.isatty() and not yes
     log = RunLog(None if dry_run else log_path("bootstrap"))
     runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=interactive,
-                    log=log, progress=Progress(quiet=False), confirm_only=confirm_only)
+                    log=log, progress=Progress(quiet=False), confirm_only=confirm_only,
+                    diagnose=lambda output: diagnosis.diagnose(output, facts, prepared.resolution.profile).text)
 
     def refresh() -> StepEnv:
         fresh = facts_mod.gather()
@@ -156,6 +164,7 @@ def bootstrap(
     if as_json:
         extra = {"profile": prepared.resolution.profile.name, "notice": prepared.resolution.notice,
                  "warnings": list(prepared.warnings),
-                 "python": env.python.path, "log": log.path}
+                 "python": env.python.path, "log": log.path,
+                 "prediction": env.prediction.to_json() if env.prediction is not None else None}
         report.dump(report.recap_json(recap, facts, extra, is_root=facts.is_root), out)
     return 1 if recap.failed else 0

@@ -46,3 +46,11 @@ def healthy_venv(venv: str, want: dict, *, windows: bool = False) -> dict[str, s
         site: "",  # the directory (FakeProbe knows a directory by a file below it only with "/")
         base: "",
     }
+
+
+@pytest.fixture(autouse=True)
+def _no_resolver_probe(request, monkeypatch):
+    """Unit tests never run pip's resolver against the network: ./bootstrap runs started by
+    a test plan without the prediction (tests/test_predict.py calls it directly, pip faked)."""
+    if request.node.get_closest_marker("e2e") is None:
+        monkeypatch.setenv("PROVISION_PREDICT", "0")

@@ -68,16 +68,26 @@ def doctor(c, json=False, platform=None, project=None, offline=False):
         pip_cert = ca.get("PIP_CERT") or ca.get("pip:cert") or ca.get("REQUESTS_CA_BUNDLE")
         inputs = doc.Inputs(where, index=index, pip_cert=pip_cert, venvs=venvs if not platform else ())
         findings = doc.run(inputs, network=not (platform or offline))
+        build: tuple[list[str], list[str]] | None = None
+        if project:
+            from provision.project import predict_env
+
+            build = predict_env.doctor(project, platform=platform)
     if json:
         report.dump({"platform": where.facts.platform_key, "profile": where.profile.name if where.profile else None, "notice": notice,
-                     "index": index, "healthy": not doc.failed(findings), "findings": [f.to_json() for f in findings]}, sys.stdout)
+                     "index": index, "healthy": not doc.failed(findings), "findings": [f.to_json() for f in findings],
+                     "source_builds": {"lines": build[0], "missing": build[1]} if build else None}, sys.stdout)
     else:
         head = f"doctor: {where.facts.distro_name or where.facts.system} {where.facts.distro_version}".rstrip()
         head += f" · profile {where.profile.name}" if where.profile else ""
         if notice:
             head += f"\n  notice: {notice}"
         print(doc.text_report(findings, head))
-    if doc.failed(findings):
+        if build:
+            print("\nsource builds (predicted with pip's resolver, nothing installed):")
+            print("\n".join(f"  {ln}" for ln in build[0]))
+            print(f"  missing system packages: {' '.join(build[1])}" if build[1] else "  missing system packages: none")
+    if doc.failed(findings) or (build and build[1]):
         raise Exit(code=1)
 
 

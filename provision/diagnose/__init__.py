@@ -43,6 +43,10 @@ CATEGORIES = (
 SEVERITIES = ("error", "warning", "info", "ok")
 
 
+# categories whose fix is one need of the profile
+CATEGORY_NEEDS = {"missing-compiler": "build-tools", "missing-python-headers": "python-headers", "missing-rust": "rust"}
+
+
 @dataclass
 class Finding:
     """One diagnosed cause: what failed, the lines that prove it, and the fix here."""
@@ -55,6 +59,15 @@ class Finding:
     severity: str = "error"  # doctor: error | warning | info | ok ("ok" = a passed check)
     details: dict[str, Any] = field(default_factory=dict)  # e.g. the conflict table
     commands: dict[str, tuple[str, ...]] = field(default_factory=dict)  # fix lines that are commands -> argv
+
+    @property
+    def installable_needs(self) -> tuple[str, ...]:
+        """The needs a package manager can satisfy for this finding (install --fix installs them together):
+        a native library's (several when pkg-config hides one), the compiler, the headers, rust."""
+        if self.category == "missing-native-library":
+            return tuple(self.details.get("needs") or ((self.need,) if self.need else ()))
+        need = CATEGORY_NEEDS.get(self.category)
+        return (need,) if need else ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -28,6 +28,20 @@ PACKAGE_MANAGER_BINARIES = ("apt-get", "dnf", "yum", "zypper", "pacman", "apk", 
 
 
 @dataclass(frozen=True)
+class TagFacts:
+    """What decides which wheels an interpreter accepts (the kit builds the tag list from it)."""
+
+    implementation: str = "cpython"
+    nodot: str = ""  # "311"
+    abi: str = ""  # "cp311", "cp313t"
+    platform: str = ""  # sysconfig.get_platform(): "linux-x86_64", "macosx-11.0-arm64", "win-amd64"
+    libc: str = ""  # "glibc" | "musl" | "" (not Linux)
+    libc_version: str = ""  # "2.36"
+    bits64: bool = True
+    mac_version: str = ""  # "14.5"
+
+
+@dataclass(frozen=True)
 class PythonInstall:
     """One interpreter found on the machine, as it reports itself."""
 
@@ -49,6 +63,7 @@ class PythonInstall:
     purelib: str | None = None
     user_site: str | None = None
     is_default: bool = False  # the OS's default python3 (Debian: /usr/bin/python3)
+    tags: TagFacts | None = None  # None: not known (an old probe, or an interpreter not installed yet)
 
     @property
     def minor(self) -> str:

@@ -27,6 +27,60 @@ def pip_wheel():
     return None
 
 
+# What wheel tags this interpreter accepts depends on: its implementation and version, its
+# ABI (free-threaded/debug builds differ), sysconfig's platform, the C library's kind and
+# version (manylinux/musllinux), the pointer size (a 32-bit Python on a 64-bit kernel) and,
+# on macOS, the OS version. The kit computes the tag list from these with ``packaging``.
+def tag_facts():
+    import os
+    import platform
+    import sys
+    import sysconfig
+    impl = sys.implementation.name
+    nodot = "{}{}".format(*sys.version_info[:2])
+    soabi = sysconfig.get_config_var("SOABI") or ""
+    if impl == "cpython":
+        abi = "cp" + nodot + ("t" if sysconfig.get_config_var("Py_GIL_DISABLED") else "") + (
+            "d" if sysconfig.get_config_var("Py_DEBUG") else "")
+    else:
+        abi = soabi.replace("-", "_").replace(".", "_") if soabi else "none"
+        parts = abi.split("_")
+        abi = "_".join(parts[:2]) if impl == "pypy" and len(parts) >= 2 else abi
+    libc, libc_version = "", ""
+    if sys.platform.startswith("linux"):
+        try:
+            gnu = os.confstr("CS_GNU_LIBC_VERSION") or ""
+        except (AttributeError, OSError, ValueError):
+            gnu = ""
+        if gnu.startswith("glibc "):
+            libc, libc_version = "glibc", gnu.split()[1]
+        else:
+            name, version = platform.libc_ver()
+            if name == "glibc":
+                libc, libc_version = "glibc", version
+            else:
+                libc, libc_version = "musl", musl_version()
+    return {"implementation": impl, "nodot": nodot, "abi": abi, "platform": sysconfig.get_platform(),
+            "libc": libc, "libc_version": libc_version, "bits64": sys.maxsize > 2 ** 32,
+            "mac_version": platform.mac_ver()[0] if sys.platform == "darwin" else ""}
+
+
+# musl's loader prints its version on stderr when run with no arguments
+def musl_version():
+    import glob
+    import re
+    import subprocess
+    for loader in sorted(glob.glob("/lib/ld-musl-*.so.1")):
+        try:
+            out = subprocess.run([loader], capture_output=True, timeout=5).stderr
+        except Exception:
+            continue
+        m = re.search(rb"Version (\d+)\.(\d+)", out)
+        if m:
+            return f"{m.group(1).decode()}.{m.group(2).decode()}"
+    return ""
+
+
 def describe():
     import importlib.util as u
     import sys
@@ -51,6 +105,10 @@ def describe():
                    openssl_cafile=p.openssl_cafile)
     except Exception:
         pass
+    try:
+        out["tags"] = tag_facts()
+    except Exception:
+        out["tags"] = None
     try:
         import site
         out["user_site"] = site.getusersitepackages()

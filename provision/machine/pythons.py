@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Callable
 
 from . import pyprobe
-from .facts import PythonInstall
+from .facts import PythonInstall, TagFacts
 from .pyprobe import PROBE_SCRIPT, candidate_pythons
 
 Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
@@ -63,7 +63,21 @@ def python_from_probe(data: Mapping[str, object]) -> PythonInstall:
         framework=framework,
         purelib=str(data.get("purelib") or "") or None,
         user_site=str(data.get("user_site") or "") or None,
+        tags=tag_facts(data.get("tags")),
     )
+
+
+def tag_facts(raw: object) -> TagFacts | None:
+    """The probe's "tags" object, or None when it is missing or malformed."""
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        return TagFacts(implementation=str(raw["implementation"]), nodot=str(raw["nodot"]), abi=str(raw["abi"]),
+                        platform=str(raw["platform"]), libc=str(raw.get("libc") or ""),
+                        libc_version=str(raw.get("libc_version") or ""), bits64=bool(raw.get("bits64", True)),
+                        mac_version=str(raw.get("mac_version") or ""))
+    except KeyError:
+        return None
 
 def gather_pythons(path_dirs: Sequence[str], run: Runner | None = None) -> tuple[PythonInstall, ...]:
     """Every candidate interpreter, probed all at once (or one by one through ``run``, for tests)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import toml
 from ..errors import PlatformError
-from ..machine.facts import Facts, PythonInstall, Tool
+from ..machine.facts import Facts, PythonInstall, TagFacts, Tool
 from ..machine.identity import read_identity
 
 # pipx's default home on a fresh machine of each system (platformdirs' user data dir)
@@ -55,6 +55,21 @@ def _version_key(k: str) -> tuple[int, ...]:
     return tuple(int(x) for x in v.split(".") if x.isdigit())
 
 
+def preset_tags(system: str, data: dict[str, Any], version: str) -> TagFacts:
+    """What the wheel-tag computation needs, for a CPython on the preset's machine."""
+    arch = str(data.get("arch", "x86_64"))
+    nodot = "".join(version.split(".")[:2])
+    libc, _, libc_version = str(data.get("libc", "")).partition(" ")
+    if system == "Windows":
+        plat = {"AMD64": "win-amd64", "ARM64": "win-arm64"}.get(arch, "win32")
+    elif system == "Darwin":
+        plat = f"macosx-{data.get('version', '11')}.0-{arch}"
+    else:
+        plat = f"linux-{arch}"
+    return TagFacts("cpython", nodot, f"cp{nodot}", plat, libc, libc_version, True,
+                    f"{data.get('version', '')}.0" if system == "Darwin" else "")
+
+
 def load(key: str, directory: Path = PRESETS_DIR) -> Facts:
     """Facts of a fresh install of the platform ``key`` (ID or ID:VERSION)."""
     d = find(key, directory)
@@ -83,6 +98,7 @@ def load(key: str, directory: Path = PRESETS_DIR) -> Facts:
         headers="Python.h" if py.get("headers") else None,
         framework=py.get("framework", ""),
         is_default=py.get("os-managed", False),
+        tags=preset_tags(system, data, py["version"]),
     )
     return Facts(
         system=system,

@@ -96,8 +96,10 @@ class Runner:
         log: RunLog,
         progress: Progress,
         confirm_only: bool = False,
+        diagnose: Callable[[str], str] | None = None,
     ) -> None:
         self.ctx = ctx
+        self.diagnose = diagnose  # a failed command's output -> explain's finding and fix, for the failure block
         self._report_lock = threading.Lock()
         self.confirm_only = confirm_only  # raise NotConverged instead of changing anything
         self.dry_run = dry_run
@@ -275,6 +277,11 @@ class Runner:
             ok, output = self.execute(step, command)
             if not ok:
                 why = summarize_failure(output, command)
+                if self.diagnose is not None:
+                    try:
+                        why += "\n" + self.diagnose(output)
+                    except Exception as e:  # noqa: BLE001 - the diagnosis must never hide the failure itself
+                        why += f"\n(diagnosis failed: {e})"
                 return StepResult(step.name, step.title, "failed", change.reason, list(change.commands),
                                   error=f"{self.argv(command)[0]} failed:\n{why}"), None
         env = refresh()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ..command import Command
 from ..machine.facts import Facts, PythonInstall
@@ -16,6 +16,9 @@ from ..machine.probe import Probe
 from ..paths import PACKAGE
 from ..platforms.profiles import Profile
 from ..project.config import ProjectConfig
+
+if TYPE_CHECKING:  # the prediction's module (packaging.tags) is imported only when a prediction runs
+    from ..project.predict import Prediction
 
 # the kit's file operations, run as a script by the kit's own interpreter (works from any cwd)
 ATOMIC = str(PACKAGE / "atomic.py")
@@ -42,6 +45,7 @@ class StepEnv:
     python: PythonInstall
     options: Options = field(default_factory=Options)
     python_from_packages: bool = False  # the interpreter comes with the profile's python packages
+    prediction: Prediction | None = None  # which distributions build from source here (None: not predicted)
 
     def with_facts(self, facts: Facts, python: PythonInstall, from_packages: bool) -> StepEnv:
         return replace(self, facts=facts, python=python, python_from_packages=from_packages)

@@ -44,7 +44,18 @@ def wanted(env: StepEnv) -> list[tuple[str, tuple[str, ...]]]:
     where = env.config.source or str(env.config.project)
     for need in env.config.needs:
         out.append((need, prof.packages(need, where=f"{where} key 'needs'")))
+    asked = {n for n, _ in out}
+    out += [(n, pkgs) for n, pkgs in predicted(env)[0] if n not in asked]
     return out
+
+
+def predicted(env: StepEnv) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
+    """The native needs of what will build from source here, and why, one line per distribution."""
+    if env.prediction is None:
+        return [], []
+    from ..project.predict_env import needs_pairs
+
+    return needs_pairs(env.prediction, env.profile)
 
 
 
@@ -66,6 +77,11 @@ class SystemPackages(Step):
         return None
 
     def check(self, env: StepEnv) -> Change:
+        change = self._check(env)
+        why = predicted(env)[1]
+        return Change("\n".join((change.reason, *(f"  {ln}" for ln in why))), change.commands) if why else change
+
+    def _check(self, env: StepEnv) -> Change:
         pairs = wanted(env)
         packages = list(dict.fromkeys(p for _, pkgs in pairs for p in pkgs))
         pm = adapter(env.profile.package_manager)
