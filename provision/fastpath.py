@@ -26,7 +26,7 @@ from provision.paths import REPO  # noqa: E402 - after the path fix above
 # the bootstrap task's options (tasks.py) that a no-op run can take: name -> keyword, kind
 VALUED = {"--ca-bundle": "ca_bundle", "--project": "project", "--profile": "profile", "--python": "python",
           "--refresh-after": "refresh_after"}
-FLAGS = {"--yes": "yes", "--json": "as_json"}
+FLAGS = {"--yes": "yes", "--json": "as_json", "--python-downloads": "python_downloads"}
 
 
 def parse(argv: list[str]) -> dict[str, object] | None:

@@ -22,18 +22,21 @@ BOOTSTRAP_HELP = {
     "json": "print the recap as JSON on stdout (steps, status, commands, durations) and nothing else there",
     "yes": "non-interactive: never prompt (sudo runs as 'sudo -n')",
     "refresh-after": "refresh the package index when it is older than this many hours (default 24)",
+    "python-downloads": "when the machine has no interpreter the project allows and its platform packages none, "
+    "let uv download one (as the config key python-downloads = true)",
 }
 
 
 @task(help=BOOTSTRAP_HELP, default=False)
 def bootstrap(c, dry_run=False, platform=None, project=None, ca_bundle=None, profile=None, python=None,
-              json=False, yes=False, refresh_after=24):
+              json=False, yes=False, refresh_after=24, python_downloads=False):
     """Provision this machine for Python development (packages, pipx, the project's venv)."""
     from provision.session import bootstrap as run
 
     with user_errors("provision: interrupted; run ./bootstrap again to converge (an interrupted venv build is discarded)"):
         code = run(c, project=project, platform=platform, profile=profile, ca_bundle=ca_bundle, python=python,
-                   dry_run=dry_run, as_json=json, yes=yes, refresh_after=float(refresh_after) * 3600)
+                   dry_run=dry_run, as_json=json, yes=yes, refresh_after=float(refresh_after) * 3600,
+                   python_downloads=python_downloads)
     finish(code)
 
 
