@@ -431,6 +431,10 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
         groups, groups_default = tuple(gdefined), False
     elif cfg.groups is not None:
         groups, groups_default = _select(cfg.groups, gdefined, "group", "groups", where_cfg, hint_g), False
+    elif pkind == "poetry":  # Poetry installs its non-optional groups by default
+        poetry_groups = _table(f.pyproject, "tool", "poetry", "group")
+        groups = tuple(g for g in gdefined if not _table(poetry_groups, g).get("optional", False))
+        groups_default = True
     else:
         groups, groups_default = (("dev",) if "dev" in gdefined else ()), True
     if cfg.install_project and cfg.extras:
@@ -441,7 +445,11 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
         extras = tuple(e for e in DEV_EXTRAS if e in edefined)
 
     package = is_package(f)
-    install_project = cfg.install_project or (package and kind in (None, "pylock"))
+    if cfg.requirements_given:  # the config says what to install: the project itself only with 'extras'
+        install_project = cfg.install_project
+        extras = extras if install_project else ()
+    else:
+        install_project = cfg.install_project or (package and kind in (None, "pylock"))
     group_reqs: list[str] = []
     if kind is None:
         groups_pep735 = dependency_groups(f.pyproject, f.where)

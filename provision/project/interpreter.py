@@ -25,6 +25,9 @@ from ..platforms.profiles import Profile
 from .config import ProjectConfig
 from .detect import ProjectSpec, PythonConstraint
 
+# stable CPython minors uv can download (python-build-standalone); pre-releases are never chosen
+DOWNLOADABLE = tuple(f"3.{n}" for n in range(8, 15))
+
 
 @dataclass(frozen=True)
 class Choice:
@@ -119,7 +122,7 @@ def decide(facts: Facts, config: ProjectConfig, profile: Profile, spec: ProjectS
         pkg = _fill(py.install, minor, facts.home)
         return Choice(_planned(f"/usr/bin/python{minor}", minor, os_managed=True), True, (pkg,), repository=py.repository,
                       constraints=constraints, reason=f"Python {minor} from the {py.repository} repository ({pkg})")
-    wanted = _candidates_minors(constraints, tuple(f"3.{n}" for n in range(8, 16)))
+    wanted = _candidates_minors(constraints, DOWNLOADABLE)
     if config.python_downloads and wanted:
         minor = wanted[0]
         path = os.path.join(download_dir(facts), f"python{minor}")

@@ -142,11 +142,16 @@ def parse_text(text: str, path: Path) -> RequirementFile:
     require_hashes = False
     for number, logical in _logical_lines(text):
         where = f"{path}, line {number}"
+        # as pip does: the requirement is everything before the first word that starts with
+        # '-' (kept verbatim: markers quote their values), the rest are options
+        tokens = logical.split()
+        first_option = next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))
+        head = " ".join(tokens[:first_option])
         try:
-            words = shlex.split(logical, posix=True)
+            words = shlex.split(" ".join(tokens[first_option:]), posix=True)
         except ValueError as e:
             raise ConfigError(f"cannot be read ({e}).", "Fix the quoting on that line.", where=where) from e
-        requirement_words: list[str] = []
+        requirement_words: list[str] = [head] if head else []
         hashes: list[str] = []
         editable = False
         i = 0
