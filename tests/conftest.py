@@ -11,3 +11,7 @@ if str(REPO) not in sys.path:
 
 PRESETS = REPO / "provision" / "platforms" / "presets"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# The fixture projects under fixtures/projects carry their own tests, run in their own venvs
+# (fixtures/projects/verify.py), never in this suite.
+collect_ignore_glob = ["fixtures/projects/*"]
