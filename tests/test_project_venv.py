@@ -151,7 +151,7 @@ def test_uv_lock_is_checked_then_synced_into_the_stage(tmp_path):
     change = ProjectVenv().check(env)
     cmds = change.commands
     stage, venv = f"{tmp_path}/.venv.partial", f"{tmp_path}/.venv"
-    uv = f"{env.facts.pipx_home}/venvs/uv/bin/uv"
+    uv = f"{env.facts.home}/.local/bin/uv"
     assert cmds[0].argv[1].endswith("venvops.py") and cmds[0].argv[2:7] == ("lock-check", "--lock", f"{tmp_path}/uv.lock", "--refresh", "uv lock")
     assert cmds[0].argv[-6:] == ("--", uv, "lock", "--check", "--directory", str(tmp_path))
     assert cmds[1].argv == (uv, "sync", "--frozen", "--directory", str(tmp_path), "--extra", "test")
@@ -184,9 +184,9 @@ def test_lock_tools_sync_into_the_kits_stage(tmp_path, files, sync, env_keys):
 def test_pylock_with_uv_pip_sync_and_hash_checking(tmp_path):
     env = env_for(tmp_path, {"pyproject.toml": PEP621, "pylock.toml": PYLOCK})
     a = argvs(env)
-    uv = f"{env.facts.pipx_home}/venvs/uv/bin/uv"
-    assert (uv, "pip", "sync", "--python", f"{tmp_path}/.venv.partial/bin/python", "--extra", "test", f"{tmp_path}/pylock.toml") in a
-    assert any(x[:4] == (uv, "pip", "install", "--python") and x[-1] == f"{tmp_path}[test]" for x in a)
+    uv = f"{env.facts.home}/.local/bin/uv"
+    assert (uv, "pip", "sync", "--python", f"{tmp_path}/.venv.partial/bin/python", f"{tmp_path}/pylock.toml") in a
+    assert any(x[:4] == (uv, "pip", "install", "--python") and x[-2:] == ("-e", str(tmp_path)) for x in a)
 
 
 def test_hashed_files_get_a_call_of_their_own(tmp_path):

@@ -31,6 +31,8 @@ from .requirements import Closure
 
 # the versions of the lock tools the kit installs (pipx), unless the project asks for others
 TOOL_PINS = {"uv": "0.13.9", "poetry": "2.5.1", "pdm": "2.29.4", "pipenv": "2026.10.3"}
+# what a pinned tool needs beside it (pipx inject): its own dependencies' later releases that break it
+TOOL_WITH = {"pdm": ("hishel<2",)}  # hishel 2 dropped an API PDM 2.29 uses
 # which tool installs which kind of project (a PEP 751 lock is installed with uv's pip interface)
 TOOL_OF = {"uv": "uv", "poetry": "poetry", "pdm": "pdm", "pipenv": "pipenv", "pylock": "uv"}
 # auto: the order in which lockfiles are tried when a project has several (a [tool.X] table wins first)
@@ -522,5 +524,9 @@ def _python_constraints(cfg: ProjectConfig, f: _Files, kind: str, lock: LockRef 
     elif f.setup_cfg is not None and f.setup_cfg.has_option("options", "python_requires"):
         text = f.setup_cfg.get("options", "python_requires").strip()
         out.append(PythonConstraint(text, "setup.cfg python_requires", (_spec(text, "python_requires", str(f.project / "setup.cfg")),)))
+    elif f.has("setup.py"):  # read, never run: a literal python_requires="..." only
+        m = re.search(r"python_requires\s*=\s*[\"']([^\"']+)[\"']", (f.project / "setup.py").read_text(encoding="utf-8", errors="replace"))
+        if m:
+            out.append(PythonConstraint(m.group(1), "setup.py python_requires", (_spec(m.group(1), "python_requires", str(f.project / "setup.py")),)))
     return tuple(out)
 

@@ -10,33 +10,62 @@ interpreter the machine lacks.
 
 from __future__ import annotations
 
+import json
+
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from ..command import Command
 from ..platforms.pkgmgr import adapter
-from ..project.detect import TOOL_PINS
+from ..project.detect import TOOL_PINS, TOOL_WITH
 from . import Change, Step, StepEnv
 from .packages import proxy_variables
-from .pipx import PipxTools, _join, ca_env, pipx_command
+from .pipx import PipxTools, _join, ca_env, pipx_command, pipx_homes
 from .pipx import bin_dir as pipx_bin_dir
 
 
 def tool_exe(env: StepEnv, tool: str) -> str:
-    """The tool's executable inside its pipx venv (PIPX_HOME from the facts)."""
-    if env.windows:
-        return _join(env, env.facts.pipx_home, "venvs", tool, "Scripts", f"{tool}.exe")
-    return _join(env, env.facts.pipx_home, "venvs", tool, "bin", tool)
+    """The tool as pipx exposes it, in pipx's bin directory (PIPX_BIN_DIR, else ~/.local/bin).
+
+    Not inside pipx's home: where that is depends on pipx's version (Debian 12's 1.1 uses
+    ~/.local/pipx, newer ones the platformdirs data dir), which a plan made before pipx is
+    installed cannot know; the bin directory is the same for all of them.
+    """
+    return _join(env, pipx_bin_dir(env), f"{tool}.exe" if env.windows else tool)
+
+
+def injected(env: StepEnv, package: str) -> dict[str, str]:
+    """name -> version of what was injected into a pipx venv (from pipx's metadata, not by running pipx)."""
+    for home in pipx_homes(env):
+        text = env.probe.read_text(_join(env, home, "venvs", package, "pipx_metadata.json"))
+        if text:
+            try:
+                data = json.loads(text).get("injected_packages") or {}
+                return {canonicalize_name(k): str(v.get("package_version", "")) for k, v in data.items()}
+            except (ValueError, AttributeError):
+                return {}
+    return {}
 
 
 def ensure_tool(env: StepEnv, requirement: str) -> tuple[str | None, tuple[Command, ...]]:
-    """(what is installed, the pipx command when it is missing or of a version the project excludes)."""
+    """(what is installed, the pipx commands when it is missing or of a version the project excludes)."""
     req = Requirement(requirement)
     have = PipxTools().installed_version(env, req.name)
-    if have and have != "broken" and (not req.specifier or req.specifier.contains(have, prereleases=True)):
-        return have, ()
-    force = ("--force",) if have else ()
-    why = f"install {requirement}" if not have else f"reinstall {requirement} (have {have})"
-    return None, (Command((pipx_command(env), "install", *force, requirement), env=ca_env(env), purpose=why),)
+    pipx = pipx_command(env)
+    extra = [Requirement(w) for w in TOOL_WITH.get(canonicalize_name(req.name), ())]
+    ok = have and have != "broken" and (not req.specifier or req.specifier.contains(have, prereleases=True))
+    cmds: list[Command] = []
+    if not ok:
+        force = ("--force",) if have else ()
+        why = f"install {requirement}" if not have else f"reinstall {requirement} (have {have})"
+        cmds.append(Command((pipx, "install", *force, requirement), env=ca_env(env), purpose=why))
+    inj = {} if not ok else injected(env, req.name)
+    for w in extra:
+        version = inj.get(canonicalize_name(w.name))
+        if not version or not w.specifier.contains(version, prereleases=True):
+            cmds.append(Command((pipx, "inject", req.name, str(w)), env=ca_env(env),
+                                purpose=f"{w} beside {req.name} (a later release breaks it)"))
+    return (have if ok else None), tuple(cmds)
 
 
 class LockTool(Step):

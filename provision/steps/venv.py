@@ -135,6 +135,8 @@ def tool_env(env: StepEnv, venv: str) -> tuple[tuple[str, str], ...]:
 def _group_flags(spec: ProjectSpec) -> list[str]:
     """The tool's own flags for the selected groups and extras (nothing: the tool's defaults)."""
     tool, out = spec.kind, []
+    if tool == "pylock" and spec.groups_default and not spec.all_groups:
+        return out  # a PEP 751 lock is often single-use (pip lock): what it holds is the selection
     if tool in ("uv", "pylock"):
         if spec.all_groups:
             out.append("--all-groups")
@@ -234,10 +236,9 @@ def tool_commands(env: StepEnv, venv: str, *, update: bool) -> list[Command]:
         py = venv_python(env, venv)
         cmds.append(Command((exe, "pip", "sync", "--python", py, *flags, str(spec.lock.path)), env=tenv,
                             purpose=f"every distribution of {spec.lock.path.name} at its locked version (uv pip sync)"))
-        if spec.install_project and not any(d.source in ("editable", "directory") for d in spec.lock.distributions):
-            extras = f"[{','.join(spec.extras)}]" if spec.extras else ""
-            cmds.append(Command((exe, "pip", "install", "--python", py, "--no-deps", "-e", f"{project}{extras}"), env=tenv,
-                                purpose="the project itself, editable"))
+        if spec.install_project:  # a lock may hold the project as a plain directory: editable for development
+            cmds.append(Command((exe, "pip", "install", "--python", py, "--no-deps", "-e", project), env=tenv,
+                                purpose="the project itself, editable (its dependencies are the lock's)"))
         return cmds
     lock = str(spec.lock.path) if spec.lock else ""
     checks = {"uv": (exe, "lock", "--check", "--directory", project), "poetry": (exe, "check", "--lock", "--directory", project),
