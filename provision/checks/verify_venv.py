@@ -24,6 +24,24 @@ MODULES = ("ssl", "ctypes", "sqlite3", "venv")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def bundled_pip_wheel() -> str | None:
+    """The pip wheel this interpreter's ensurepip installs from (as provision.machine.pyprobe finds it)."""
+    import sysconfig
+
+    dirs = [sysconfig.get_config_var("WHEEL_PKG_DIR") or ""]
+    try:
+        spec = importlib.util.find_spec("ensurepip")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        dirs += [os.path.join(p, "_bundled") for p in spec.submodule_search_locations]
+    for d in dirs:
+        found = sorted(glob.glob(os.path.join(glob.escape(d), "pip-*.whl"))) if d else []
+        if found:
+            return found[-1]
+    return None
+
+
 def compile_directly(src: str, out: str) -> str | None:
     """Build the probe extension with sysconfig's compiler and flags (no setuptools needed)."""
     import shlex
@@ -58,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
     if has_pip:
         pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    elif wheel:
+    elif wheel or (wheel := bundled_pip_wheel()):
         pip = [sys.executable, os.path.join(wheel, "pip"), "--disable-pip-version-check", "--no-input"]
     else:
         print("verify: the venv has no pip and no pip wheel was given (--pip-wheel)", file=sys.stderr)
