@@ -66,7 +66,8 @@ def project_text(spec: ProjectSpec, choice: interpreter.Choice) -> str:
     if spec.all_groups:
         sel.append("groups: all")
     elif spec.groups or not spec.groups_default:
-        sel.append(f"groups: {', '.join(spec.groups) or 'none'}" + (" (the default dev group)" if spec.groups_default else ""))
+        default = {"poetry": " (Poetry's non-optional groups)", "pipenv": " (dev-packages)"}.get(spec.kind, " (the default dev group)")
+        sel.append(f"groups: {', '.join(spec.groups) or 'none'}" + (default if spec.groups_default else " (as the config asks)"))
     elif spec.tool:
         sel.append(f"groups: {spec.tool}'s defaults")
     if spec.extras:
