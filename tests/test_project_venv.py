@@ -257,3 +257,24 @@ def test_ca_and_index_reach_the_tool(tmp_path):
     sync = next(c for c in ProjectVenv().check(env).commands if "sync" in c.argv)
     e = dict(sync.env)
     assert e["SSL_CERT_FILE"] == e["REQUESTS_CA_BUNDLE"] == env.pip_cert and e["UV_DEFAULT_INDEX"] == "https://idx.example/simple"
+
+
+def test_a_lock_the_tool_writes_is_stamped_after_the_run(tmp_path):
+    """Pipfile alone: pipenv writes Pipfile.lock; the stamp must cover it, or the second run would not be changed=0."""
+    from provision.steps import venvops
+
+    env = env_for(tmp_path, {"Pipfile": PIPFILE})
+    change = ProjectVenv().check(env)
+    last = change.commands[-1].argv
+    assert last[2:5] == ("restamp", f"{tmp_path}/.venv", str(tmp_path)) and set(last[5:]) == {"Pipfile", "Pipfile.lock"}
+    # the run: promote wrote the plan's stamp, pipenv wrote the lock, restamp hashes it
+    venv = tmp_path / ".venv"
+    venv.mkdir()
+    plan_stamp = next(c.argv[-1] for c in change.commands if "promote" in c.argv)
+    (venv / STAMP).write_text(plan_stamp)
+    (tmp_path / "Pipfile.lock").write_text(PIPFILE_LOCK)
+    venvops.main(list(last[2:]))
+    again = env_for(tmp_path, {})
+    assert again.project.lock is not None and not again.project.lock_written
+    files = {f"{venv}/{STAMP}": (venv / STAMP).read_text(), f"{venv}/bin/python": ""}
+    assert ProjectVenv().check(replace(again, probe=FakeProbe(files=files))).commands == ()

@@ -62,7 +62,7 @@ def inputs(env: StepEnv) -> dict[str, object]:
         "python": real,
         "python_version": env.python.minor,
         "source": spec.kind,
-        "files": {_rel(cfg.project, p): _sha(p) for p in spec.deciding},
+        "files": {_rel(cfg.project, p): _sha(p) for p in deciding(spec)},
         "groups": "all" if spec.all_groups else (None if spec.groups_default else list(spec.groups)),
         "extras": list(spec.extras),
         "project": spec.install_project,
@@ -71,6 +71,14 @@ def inputs(env: StepEnv) -> dict[str, object]:
         "proxy": hashlib.sha256(proxy.encode()).hexdigest()[:16] if (proxy := pip_proxy(env)) else None,
         "ca_bundle": _sha(cfg.ca_bundle) if cfg.ca_bundle else None,
     }
+
+
+def deciding(spec: ProjectSpec) -> tuple[Path, ...]:
+    """The files whose contents decide the install, with the lock a tool is about to write."""
+    if spec.lock_written:
+        lock = spec.project / ("Pipfile.lock" if spec.kind == "pipenv" else f"{spec.kind}.lock")
+        return tuple(dict.fromkeys((*spec.deciding, lock)))
+    return spec.deciding
 
 
 def digest(data: dict[str, object]) -> str:
@@ -326,6 +334,9 @@ class ProjectVenv(Step):
                                     purpose="PDM's remembered interpreter (.pdm-python) follows the venv"))
         else:
             cmds.append(Command((kit, VENVOPS, "stamp", venv, "--stamp", stamp), purpose="record what the venv now matches"))
+        if spec.lock_written:
+            cmds.append(Command((kit, VENVOPS, "restamp", venv, str(spec.project), *(_rel(cfg.project, p) for p in deciding(spec))),
+                                purpose="the stamp covers the lock the tool just wrote"))
         if spec.nothing:
             why += f"; {spec.notices[-1]}"
         return Change(why, tuple(cmds))

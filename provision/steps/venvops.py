@@ -3,6 +3,7 @@
 - ``stamp VENV --stamp JSON``: record what an updated-in-place venv was made from.
 - ``lock-check --lock FILE --refresh CMD -- ARGV``: run a lock tool's own freshness check and,
   when it fails, say in one paragraph which command refreshes the lock.
+- ``restamp VENV PROJECT FILE...``: hash the deciding files after the run (a lock the tool wrote).
 - ``pdm-python PROJECT STAGE FINAL``: PDM remembers the interpreter it used in
   ``.pdm-python``; after the venv moves into place the stage path there is wrong.
 
@@ -25,6 +26,26 @@ def write_stamp(venv: str, stamp: str) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(stamp + "\n")
     os.replace(tmp, os.path.join(venv, STAMP))
+
+
+def restamp(venv: str, project: str, files: list[str]) -> None:
+    """Hash the deciding files now, after the run: a tool that wrote the project's lock (a
+    Pipfile alone, Poetry without its lock) made a file the plan could not hash beforehand."""
+    import hashlib
+
+    path = os.path.join(venv, STAMP)
+    with open(path, encoding="utf-8") as f:
+        stamp = json.load(f)
+    table = {}
+    for rel in files:
+        try:
+            with open(os.path.join(project, rel), "rb") as f:
+                table[rel] = hashlib.sha256(f.read()).hexdigest()[:16]
+        except OSError:
+            table[rel] = "missing"
+    stamp["inputs"]["files"] = table
+    stamp["digest"] = hashlib.sha256(json.dumps(stamp["inputs"], sort_keys=True).encode()).hexdigest()
+    write_stamp(venv, json.dumps(stamp, sort_keys=True))
 
 
 def lock_check(lock: str, refresh: str, argv: list[str]) -> int:
@@ -59,6 +80,9 @@ def main(argv: list[str]) -> int:
         head, cmd = argv[1:argv.index("--")], argv[argv.index("--") + 1:]
         opts = dict(zip(head[::2], head[1::2]))
         return lock_check(opts["--lock"], opts["--refresh"], cmd)
+    if argv[:1] == ["restamp"] and len(argv) >= 3:
+        restamp(argv[1], argv[2], argv[3:])
+        return 0
     if argv[:1] == ["pdm-python"] and len(argv) == 4:
         pdm_python(*argv[1:])
         return 0
