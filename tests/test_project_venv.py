@@ -278,3 +278,23 @@ def test_a_lock_the_tool_writes_is_stamped_after_the_run(tmp_path):
     assert again.project.lock is not None and not again.project.lock_written
     files = {f"{venv}/{STAMP}": (venv / STAMP).read_text(), f"{venv}/bin/python": ""}
     assert ProjectVenv().check(replace(again, probe=FakeProbe(files=files))).commands == ()
+
+
+@pytest.mark.parametrize(
+    ("files", "shown"),
+    [
+        ({"pyproject.toml": PEP621, "uv.lock": UV_LOCK, "requirements.txt": "idna\n"},
+         ["uv lock, installed with uv==0.13.9", "used: uv.lock", "ignored: requirements.txt — uv.lock decides the install",
+          "python: /usr/bin/python3 (3.11.2); newest interpreter here that satisfies '>=3.10' (uv.lock requires-python)"]),
+        ({}, ["notice: the project declares nothing to install", "\nnotice: the project declares nothing to install"]),
+    ],
+)
+def test_dry_run_shows_files_used_ignored_and_the_notice(tmp_path, files, shown):
+    import io
+
+    write(tmp_path, files)
+    out = io.StringIO()
+    assert session.bootstrap(None, project=str(tmp_path), platform="debian:12", dry_run=True, out=out) == 0
+    text = out.getvalue()
+    for s in shown:
+        assert s in text, text
