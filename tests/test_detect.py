@@ -300,6 +300,7 @@ ERRORS = [
     ({"pyproject.toml": PEP621 + "\n[tool.provision]\nextras = ['dev']\n"}, "asks for the extra 'dev'", "Defined extras: test, docs"),
     ({"pyproject.toml": PEP621 + "\n[tool.provision]\nlock = 'poetry'\n"}, "has no poetry.lock", "poetry lock"),
     ({"pyproject.toml": PEP621 + "\n[tool.provision]\nlock = 'cargo'\n"}, "key 'lock'", "a tool name"),
+    ({"pyproject.toml": PEP621 + "\n[tool.provision]\nvenv = 'env'\n", "uv.lock": UV_LOCK}, "key 'venv' = 'env'", "lock = \"none\""),
     ({"pyproject.toml": PEP621 + "\n[tool.provision]\ngroups = 'some'\n"}, "key 'groups' must be a list", ""),
     ({"pyproject.toml": PEP621 + "\n[tool.provision]\npython-downloads = 'yes'\n"}, "key 'python-downloads'", "true"),
     ({".python-version": "system\n", "requirements.txt": "x\n"}, ".python-version: names 'system'", "3.12"),

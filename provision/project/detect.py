@@ -483,6 +483,10 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
         notices.append("the project declares nothing to install (no lockfile, requirement file, dependencies or "
                        "package metadata): its venv gets only pip")
     tool = TOOL_OF.get(kind)
+    if tool and kind != "pylock" and cfg.venv != project / ".venv":
+        raise ConfigError(f"key 'venv' = {_rel(project, cfg.venv)!r}, but the project is installed with {tool}, which keeps "
+                          f"the project's venv at .venv ({tool} run would not find another).",
+                          'Leave \'venv\' out (or set it to ".venv"), or set lock = "none" to install with pip.', where=where_cfg)
     python = _python_constraints(cfg, f, kind, lock)
     return ProjectSpec(
         project=project, kind=kind, name=project_name(f), used=tuple(used), ignored=tuple(ignored), lock=lock,
