@@ -298,3 +298,12 @@ def test_dry_run_shows_files_used_ignored_and_the_notice(tmp_path, files, shown)
     text = out.getvalue()
     for s in shown:
         assert s in text, text
+
+
+def test_requirement_file_that_installs_the_project_itself(tmp_path):
+    """requests' requirements-dev.txt starts with "-e .[socks]": pip runs in the project (relative
+    paths are pip's cwd's), and the project is not given a second time."""
+    env = env_for(tmp_path, {"pyproject.toml": PEP621, "requirements-dev.txt": "-e .[socks]\npytest\n"})
+    assert env.project.install_project and env.project.editable_in_requirements
+    pip = [x for x in argvs(env) if "pip" in x and "install" in x][-1]
+    assert pip[2:5] == ("in-dir", str(tmp_path), "--") and "-e" not in pip

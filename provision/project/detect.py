@@ -88,6 +88,7 @@ class ProjectSpec:
     tool_requirement: str | None = None  # what pipx installs, e.g. "uv==0.13.9"
     notices: tuple[str, ...] = ()
     lock_written: bool = False  # the tool writes a lock the project did not have (Pipfile alone, Poetry without lock)
+    editable_in_requirements: bool = False  # a requirement file already has "-e ." (requests' requirements-dev.txt)
 
     @property
     def nothing(self) -> bool:
@@ -476,6 +477,7 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
             meta = next((n for n in ("pyproject.toml", "setup.cfg", "setup.py") if f.has(n)), "pyproject.toml")
             ext = f" with extras {', '.join(extras)}" if extras else ""
             used.append(FileUse(project / meta, f"the project itself, editable ({names[meta]}){ext}"))
+    self_editable = any(_is_project(project, line) for c in closures for line in c.lines if line.editable)
     # kind
     if kind is None:
         kind = "pip" if (closures or group_reqs or install_project) else "none"
@@ -494,7 +496,14 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
         install_project=install_project, requirements=tuple(closures), group_requirements=tuple(group_reqs),
         python=python, deciding=tuple(dict.fromkeys(deciding)), tool=tool,
         tool_requirement=_tool_requirement(tool, f) if tool else None, notices=tuple(notices), lock_written=lock_written,
+        editable_in_requirements=self_editable,
     )
+
+
+def _is_project(project: Path, line: requirements.Line) -> bool:
+    """An editable line that names the project directory itself ("-e .", "-e .[socks]")."""
+    path = re.sub(r"\[[^\]]*\]$", "", line.text.strip())
+    return (project / path).resolve() == project or (line.file.parent / path).resolve() == project
 
 
 def _python_constraints(cfg: ProjectConfig, f: _Files, kind: str, lock: LockRef | None) -> tuple[PythonConstraint, ...]:

@@ -215,18 +215,26 @@ def pip_install_commands(env: StepEnv, py: str) -> list[Command]:
         argv: list[str] = []
         for c in hashed:
             argv += ["-r", str(c.root)]
-        cmds.append(Command((py, "-m", "pip", "install", *PIP_QUIET, "--require-hashes", *argv),
+        cmds.append(Command(in_project(env, (py, "-m", "pip", "install", *PIP_QUIET, "--require-hashes", *argv)),
                             purpose="hashed requirement files, hash checking on (a call of their own)"))
     argv = []
     for c in plain:
         argv += ["-r", str(c.root)]
     argv += list(spec.group_requirements)
-    if spec.install_project:
+    if spec.install_project and not spec.editable_in_requirements:
         extras = f"[{','.join(spec.extras)}]" if spec.extras else ""
         argv += ["-e", f"{spec.project}{extras}"]
     if argv:
-        cmds.append(Command((py, "-m", "pip", "install", *PIP_QUIET, *argv), purpose="the project's requirements"))
+        cmds.append(Command(in_project(env, (py, "-m", "pip", "install", *PIP_QUIET, *argv)), purpose="the project's requirements"))
     return cmds
+
+
+def in_project(env: StepEnv, argv: tuple[str, ...]) -> tuple[str, ...]:
+    """Run pip from the project's directory when requirement files are read: pip takes their
+    relative paths ("-e .") relative to its working directory, not to the file."""
+    if not env.project.requirements:
+        return argv
+    return (env.options.kit_python, VENVOPS, "in-dir", str(env.project.project), "--", *argv)
 
 
 def tool_commands(env: StepEnv, venv: str, *, update: bool) -> list[Command]:

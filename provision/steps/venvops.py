@@ -3,6 +3,7 @@
 - ``stamp VENV --stamp JSON``: record what an updated-in-place venv was made from.
 - ``lock-check --lock FILE --refresh CMD -- ARGV``: run a lock tool's own freshness check and,
   when it fails, say in one paragraph which command refreshes the lock.
+- ``in-dir DIR -- ARGV``: run ARGV in DIR (pip reads "-e ." in a requirement file relative to it).
 - ``restamp VENV PROJECT FILE...``: hash the deciding files after the run (a lock the tool wrote).
 - ``pdm-python PROJECT STAGE FINAL``: PDM remembers the interpreter it used in
   ``.pdm-python``; after the venv moves into place the stage path there is wrong.
@@ -80,6 +81,9 @@ def main(argv: list[str]) -> int:
         head, cmd = argv[1:argv.index("--")], argv[argv.index("--") + 1:]
         opts = dict(zip(head[::2], head[1::2]))
         return lock_check(opts["--lock"], opts["--refresh"], cmd)
+    if argv[:1] == ["in-dir"] and len(argv) > 3 and argv[2] == "--":
+        os.chdir(argv[1])
+        os.execvp(argv[3], argv[3:])
     if argv[:1] == ["restamp"] and len(argv) >= 3:
         restamp(argv[1], argv[2], argv[3:])
         return 0
