@@ -12,7 +12,6 @@ Nothing here runs a command: the steps turn the spec into commands.
 
 from __future__ import annotations
 
-import configparser
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,7 +218,7 @@ def resolve_group(groups: dict[str, list[Any]], name: str, where: str, chain: tu
 class _Files:
     project: Path
     pyproject: dict[str, Any]
-    setup_cfg: configparser.RawConfigParser | None
+    setup_cfg: Any  # configparser.RawConfigParser | None (imported only when a setup.cfg exists)
 
     @property
     def where(self) -> str:
@@ -233,6 +232,8 @@ def _read(project: Path) -> _Files:
     pyproject = toml.load(project / "pyproject.toml") if (project / "pyproject.toml").is_file() else {}
     cfg = None
     if (project / "setup.cfg").is_file():
+        import configparser
+
         cfg = configparser.RawConfigParser()
         try:
             cfg.read(project / "setup.cfg", encoding="utf-8")

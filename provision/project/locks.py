@@ -14,7 +14,6 @@ import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -64,6 +63,8 @@ def _file_name(entry: Any) -> str | None:
             return str(entry[key])
     url = entry.get("url")
     if isinstance(url, str):
+        from urllib.parse import urlparse  # only when a lock is read in full (not on a no-op run)
+
         return posixpath.basename(urlparse(url).path) or None
     return None
 
