@@ -307,3 +307,8 @@ def test_requirement_file_that_installs_the_project_itself(tmp_path):
     assert env.project.install_project and env.project.editable_in_requirements
     pip = [x for x in argvs(env) if "pip" in x and "install" in x][-1]
     assert pip[2:5] == ("in-dir", str(tmp_path), "--") and "-e" not in pip
+
+
+def test_an_exact_patch_version_is_installable(tmp_path):
+    env = env_for(tmp_path, {".python-version": "3.13.1\n", "requirements.txt": "x\n"}, "fedora:40")
+    assert env.python_packages == ("python3.13",)

@@ -16,7 +16,6 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ..errors import ProvisionError
@@ -76,10 +75,10 @@ def _planned(path: str, minor: str, *, os_managed: bool) -> PythonInstall:
 
 
 def _candidates_minors(constraints: tuple[PythonConstraint, ...], minors: tuple[str, ...]) -> list[str]:
-    """The platform's minors that can satisfy the constraints, newest first (x.y.0 up to x.y.99 tried)."""
+    """The platform's minors that can satisfy the constraints, newest first (every patch x.y.0 to x.y.99 tried)."""
     ok = []
     for m in minors:
-        if any(satisfies(f"{m}.{patch}", constraints) for patch in (0, 5, 10, 20, 99)):
+        if any(satisfies(f"{m}.{patch}", constraints) for patch in range(100)):
             ok.append(m)
     return sorted(ok, key=Version, reverse=True)
 
@@ -159,10 +158,3 @@ def choose(facts: Facts, config: ProjectConfig, profile: Profile, override: str 
     c = decide(facts, config, profile, spec, override)
     return c.python, c.from_packages
 
-
-def constraint_set(constraints: tuple[PythonConstraint, ...]) -> SpecifierSet:
-    """All constraints as one range (the first alternative of each): for messages and stamps."""
-    out = SpecifierSet()
-    for c in constraints:
-        out &= c.alternatives[0]
-    return out
