@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -23,10 +23,12 @@ from packaging.utils import canonicalize_name
 
 from .. import toml
 from ..errors import ConfigError
-from . import locks, requirements
+from . import lockref
 from .config import ProjectConfig
-from .locks import LOCK_FILES, LockRef
-from .requirements import Closure
+from .lockref import LOCK_FILES, LockRef
+
+if TYPE_CHECKING:  # imported where requirement files exist: a locked project's no-op run needs neither
+    from .requirements import Closure, Line
 
 # the versions of the lock tools the kit installs (pipx), unless the project asks for others
 TOOL_PINS = {"uv": "0.13.9", "poetry": "2.5.1", "pdm": "2.29.4", "pipenv": "2026.10.3"}
@@ -324,6 +326,12 @@ def _requirement_files(project: Path) -> tuple[list[Path], list[FileUse]]:
     return list(dict.fromkeys(found)), ignored
 
 
+def found_requirements(project: Path) -> bool:
+    """Any requirement file by convention here (cheap: a few stat calls)."""
+    return any((project / n).is_file() for n in (*REQUIREMENT_FILES, "requirements.in", "requirements-dev.in",
+                                                 "dev-requirements.in")) or (project / "requirements").is_dir()
+
+
 def _roots(closures: list[Closure]) -> list[Closure]:
     """Requirement files no other file includes: the others come in through them."""
     included = {p for c in closures for p in c.paths[1:]}
@@ -391,7 +399,7 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
         elif _table(f.pyproject, "tool", "poetry", "dependencies") and not _table(f.pyproject, "project").get("dependencies"):
             kind, lock_written = "poetry", True
     if kind and f.has(LOCK_FILES[kind]):
-        lock = locks.reference(kind, project / LOCK_FILES[kind])
+        lock = lockref.reference(kind, project / LOCK_FILES[kind])
         used.append(FileUse(lock.path, f"the lockfile: every distribution at its locked version, installed with {TOOL_OF[kind]}"))
         deciding.append(lock.path)
     if kind == "pipenv":
@@ -405,6 +413,8 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
 
     # requirement files: the config's, else by convention (a lock wins over them)
     closures: list[Closure] = []
+    if cfg.requirements_given or found_requirements(project):
+        from . import requirements
     if cfg.requirements_given:
         closures = [requirements.closure(p) for p in cfg.requirements]
         for c in closures:
@@ -501,7 +511,7 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
     )
 
 
-def _is_project(project: Path, line: requirements.Line) -> bool:
+def _is_project(project: Path, line: Line) -> bool:
     """An editable line that names the project directory itself ("-e .", "-e .[socks]")."""
     path = re.sub(r"\[[^\]]*\]$", "", line.text.strip())
     return (project / path).resolve() == project or (line.file.parent / path).resolve() == project
@@ -525,7 +535,7 @@ def _python_constraints(cfg: ProjectConfig, f: _Files, kind: str, lock: LockRef 
             out.append(PythonConstraint(lock.requires_python, f"{name} requires-python",
                                         (_spec(lock.requires_python, "requires-python", str(lock.path)),)))
     if kind == "pipenv" and lock is None and f.has("Pipfile"):
-        spec = locks.pipfile_python(_table(toml.load(f.project / "Pipfile"), "requires"))
+        spec = lockref.pipfile_python(_table(toml.load(f.project / "Pipfile"), "requires"))
         if spec:
             out.append(PythonConstraint(spec, "Pipfile [requires]", (_spec(spec, "[requires]", str(f.project / "Pipfile")),)))
     poetry_py = _table(f.pyproject, "tool", "poetry", "dependencies").get("python")
