@@ -312,3 +312,21 @@ def test_requirement_file_that_installs_the_project_itself(tmp_path):
 def test_an_exact_patch_version_is_installable(tmp_path):
     env = env_for(tmp_path, {".python-version": "3.13.1\n", "requirements.txt": "x\n"}, "fedora:40")
     assert env.python_packages == ("python3.13",)
+
+
+GROUP_FLAGS = [
+    # files + config, the tool's sync flags
+    ({"pyproject.toml": PEP621 + "\n[dependency-groups]\nlint = ['ruff']\n[tool.provision]\ngroups = ['lint']\n", "uv.lock": UV_LOCK},
+     ("--no-default-groups", "--group", "lint", "--extra", "test")),
+    ({"pyproject.toml": PEP621 + "\n[tool.provision]\ngroups = 'all'\n", "uv.lock": UV_LOCK}, ("--all-groups", "--extra", "test")),
+    ({"pyproject.toml": POETRY_PYPROJECT + "\n[tool.provision]\ngroups = ['docs']\n", "poetry.lock": POETRY2_LOCK}, ("--only", "main,docs")),
+    ({"pyproject.toml": PEP621 + "\n[tool.pdm.dev-dependencies]\nlint = ['ruff']\n[tool.provision]\ngroups = ['lint']\n", "pdm.lock": PDM_LOCK},
+     ("-G", "lint", "-G", "test")),
+]
+
+
+@pytest.mark.parametrize(("files", "flags"), GROUP_FLAGS)
+def test_groups_and_extras_reach_the_tool(tmp_path, files, flags):
+    env = env_for(tmp_path, files)
+    sync = next(c.argv for c in ProjectVenv().check(env).commands if "sync" in c.argv)
+    assert sync[-len(flags):] == flags

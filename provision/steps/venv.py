@@ -157,8 +157,8 @@ def _group_flags(spec: ProjectSpec) -> list[str]:
     elif tool == "poetry":
         if spec.all_groups:
             out.append("--all-groups")
-        elif not spec.groups_default and spec.groups:
-            out += ["--with", ",".join(spec.groups)]
+        elif not spec.groups_default:  # exactly the config's groups, beside the main dependencies
+            out += ["--only", ",".join(("main", *spec.groups))]
         if spec.extras:
             out += ["--extras", " ".join(spec.extras)]
     elif tool == "pdm":
