@@ -103,7 +103,8 @@ class PythonDownload(Step):
 
     def check(self, env: StepEnv) -> Change:
         minor = env.python_download
-        assert minor
+        if not minor:  # after the download the re-probe finds the interpreter: nothing left to do
+            return Change(f"Python {env.python.version} at {env.python.path}")
         if env.probe.exists(env.python.path):
             return Change(f"Python {minor} at {env.python.path}")
         _, cmds = ensure_tool(env, f"uv=={TOOL_PINS['uv']}")
