@@ -90,7 +90,7 @@ def default_fix_env(ctx: object, project: str | None, needs: Sequence[str], dry_
     """The bootstrap's own StepEnv with the extra needs, and its re-probe function."""
     from .machine import facts as facts_mod
     from .project import interpreter
-    from .session import prepare
+    from .session import prepare, with_choice
 
     prepared = prepare(ctx, project=project, dry_run=dry_run)
     env = prepared.env
@@ -98,8 +98,7 @@ def default_fix_env(ctx: object, project: str | None, needs: Sequence[str], dry_
 
     def refresh() -> StepEnv:
         fresh = facts_mod.gather()
-        py, from_packages = interpreter.choose(fresh, env.config, env.profile, None)
-        return env.with_facts(fresh, py, from_packages)
+        return with_choice(env, fresh, interpreter.decide(fresh, env.config, env.profile, env.spec, None))
 
     return env, refresh
 

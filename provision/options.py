@@ -24,6 +24,8 @@ BOOTSTRAP_OPTIONS: dict[str, tuple[str, str, str]] = {
     "json": ("as_json", "flag", "print the recap as JSON on stdout (steps, status, commands, durations) and nothing else there"),
     "yes": ("yes", "flag", "non-interactive: never prompt (sudo runs as 'sudo -n')"),
     "refresh-after": ("refresh_after", "value", "refresh the package index when it is older than this many hours (default 24)"),
+    "python-downloads": ("python_downloads", "flag", "when the machine has no interpreter the project allows and its platform "
+                         "packages none, let uv download one (as the config key python-downloads = true)"),
 }
 
 

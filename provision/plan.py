@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .steps import Step, StepEnv
 from .steps.ca import TrustedCA
+from .steps.locktool import LockTool, PythonDownload, PythonRepository
 from .steps.packages import SystemPackages
 from .steps.pipx import PipxInstalled, PipxOnPath, PipxTools
 from .steps.platform import EXTRA
@@ -45,11 +46,20 @@ class Plan:
 
 
 def build(env: StepEnv) -> Plan:
+    """The steps for this machine and project. A locked project's tool (and a downloaded
+    interpreter) come through pipx, so then pipx and the venv are one chain, not two lanes."""
     extra = env.profile.extra_steps
     steps: list[Step] = [EXTRA[n] for n in BEFORE_PACKAGES if n in extra]
+    if env.python_repository:
+        steps.append(PythonRepository())
     steps.append(SystemPackages())
     steps.append(TrustedCA())
     steps += [EXTRA[n] for n in extra if n not in BEFORE_PACKAGES]
     pipx: list[Step] = [PipxInstalled(), PipxOnPath(), PipxTools()]
     venv = ProjectVenv()
+    needs_pipx: list[Step] = [LockTool()] if env.project.tool else []
+    if env.python_download:
+        needs_pipx.append(PythonDownload())
+    if needs_pipx:
+        return Plan((*steps, *pipx, *needs_pipx, venv))
     return Plan((*steps, *pipx, venv), lanes=(tuple(s.name for s in pipx), (venv.name,)))

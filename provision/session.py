@@ -23,7 +23,8 @@ from .machine.probe import FreshProbe, LocalProbe, Probe
 from .paths import default_project
 from .platforms import presets, profiles
 from .project import config as config_mod
-from .project import interpreter
+from .project import detect, interpreter
+from .project.detect import ProjectSpec
 from .run import diagnosis, report
 from .run.lock import Busy, exclusive
 from .run.log import RunLog, log_path
@@ -42,12 +43,71 @@ class Prepared:
     env: StepEnv
     plan: plan.Plan
     warnings: tuple[str, ...] = ()  # shown under the header (the user's pip index settings)
+    choice: interpreter.Choice | None = None
 
 
 def check_platform(platform: str | None) -> None:
     """An empty ``--platform`` is bad input (it once slipped past the "can only be planned" guard)."""
     if platform is not None and not platform.strip():
         raise ConfigError("--platform is empty.", "Give a preset as ID[:VERSION], e.g. --platform debian:12, or leave the option out.")
+
+
+def with_choice(env: StepEnv, facts: Facts, choice: interpreter.Choice) -> StepEnv:
+    """The env with these facts and this interpreter decision (what installs it, if anything)."""
+    return replace(env, facts=facts, python=choice.python, python_from_packages=choice.from_packages,
+                   python_packages=choice.packages or None, python_repository=choice.repository, python_download=choice.download)
+
+
+def with_downloaded(facts: Facts, choice: interpreter.Choice | None) -> Facts:
+    """A uv-downloaded interpreter lives outside PATH: once it exists, probe it by its path."""
+    if choice is None or not choice.download or not os.path.exists(choice.python.path):
+        return facts
+    if any(p.path == choice.python.path for p in facts.pythons):
+        return facts
+    from .machine.pythons import probe_python
+
+    found = probe_python(choice.python.path)
+    return replace(facts, pythons=(*facts.pythons, found)) if found else facts
+
+
+def project_text(spec: ProjectSpec, choice: interpreter.Choice) -> str:
+    """What the project's files said: the source, the files used and ignored (and why), the interpreter."""
+    rel = detect._rel
+    source = {"none": "nothing declared", "pip": "pip"}.get(spec.kind, f"{spec.kind} lock, installed with {spec.tool_requirement}")
+    if spec.lock_written:
+        source = f"{spec.kind} without a lock, installed with {spec.tool_requirement}"
+    sel = []
+    if spec.all_groups:
+        sel.append("groups: all")
+    elif spec.groups or not spec.groups_default:
+        default = {"poetry": " (Poetry's non-optional groups)", "pipenv": " (dev-packages)"}.get(spec.kind, " (the default dev group)")
+        sel.append(f"groups: {', '.join(spec.groups) or 'none'}" + (default if spec.groups_default else " (as the config asks)"))
+    elif spec.tool:
+        sel.append(f"groups: {spec.tool}'s defaults")
+    if spec.extras:
+        sel.append(f"extras: {', '.join(spec.extras)}")
+    if spec.install_project or spec.kind in ("uv", "poetry", "pdm"):
+        sel.append("the project itself editable" if spec.install_project or spec.kind != "pipenv" else "")
+    lines = [f"  project: {spec.project} · {source}" + (f" · {' · '.join(x for x in sel if x)}" if sel else "")]
+    lines += [f"    used: {rel(spec.project, u.path)} — {u.why}" for u in spec.used]
+    lines += [f"    ignored: {rel(spec.project, u.path)} — {u.why}" for u in spec.ignored]
+    how = f"; {choice.reason}" if choice.reason else ""
+    lines.append(f"    python: {choice.python.path} ({choice.python.version}){how}")
+    lines += [f"  notice: {n}" for n in spec.notices]
+    return "\n".join(lines)
+
+
+def project_json(spec: ProjectSpec, choice: interpreter.Choice) -> dict[str, object]:
+    return {
+        "source": spec.kind, "tool": spec.tool_requirement, "lock": str(spec.lock.path) if spec.lock else None,
+        "used": [{"file": str(u.path), "why": u.why} for u in spec.used],
+        "ignored": [{"file": str(u.path), "why": u.why} for u in spec.ignored],
+        "groups": "all" if spec.all_groups else list(spec.groups), "extras": list(spec.extras),
+        "editable": spec.install_project, "notices": list(spec.notices),
+        "python": {"path": choice.python.path, "version": choice.python.version, "reason": choice.reason,
+                   "packages": list(choice.packages), "repository": choice.repository, "download": choice.download,
+                   "constraints": [{"text": c.text, "source": c.source} for c in choice.constraints]},
+    }
 
 
 def machine_facts(platform: str | None) -> Facts:
@@ -67,24 +127,26 @@ def prepare(
     dry_run: bool = False,
     refresh_after: float = 24 * 3600.0,
     predict: bool = True,
+    python_downloads: bool = False,
 ) -> Prepared:
     """Everything before the first command: all validation happens here."""
     facts = machine_facts(platform)
     resolution = profiles.resolve(facts, forced=profile)
-    cfg = config_mod.load(project or default_project(), ca_bundle=ca_bundle)
+    cfg = config_mod.load(project or default_project(), ca_bundle=ca_bundle, python_downloads=python_downloads)
     if cfg.ca_bundle:
         origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {cfg.source}"
         pem_certificates(cfg.ca_bundle, origin=origin)
-    py, from_packages = interpreter.choose(facts, cfg, resolution.profile, python)
+    spec = detect.detect(cfg)
+    choice = interpreter.decide(facts, cfg, resolution.profile, spec, python)
     probe: Probe = FreshProbe() if platform is not None else LocalProbe()
     options = Options(dry_run=dry_run, refresh_after=refresh_after, preset=platform is not None)
-    env = StepEnv(facts, resolution.profile, cfg, probe, py, options, from_packages)
+    env = with_choice(StepEnv(facts, resolution.profile, cfg, probe, choice.python, options, spec=spec), facts, choice)
     if predict:
         from .project import predict_env
 
         env = replace(env, prediction=predict_env.for_env(env))
     warnings = tuple(indexes.check(facts.pip_index))
-    return Prepared(facts, resolution, env, plan.build(env), warnings)
+    return Prepared(facts, resolution, env, plan.build(env), warnings, choice)
 
 
 def lock_path() -> str:
@@ -103,6 +165,7 @@ def bootstrap(
     as_json: bool = False,
     yes: bool = False,
     refresh_after: float = 24 * 3600.0,
+    python_downloads: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
     confirm_only: bool = False,
@@ -123,11 +186,14 @@ def bootstrap(
         )
     # PROVISION_PREDICT=0 turns the prediction off: only for measuring what it saves (benchmarks/bench_predict.py)
     prepared = prepare(ctx, project=project, platform=platform, profile=profile, ca_bundle=ca_bundle,
-                       python=python, dry_run=dry_run, refresh_after=refresh_after,
+                       python=python, dry_run=dry_run, refresh_after=refresh_after, python_downloads=python_downloads,
                        predict=os.environ.get("PROVISION_PREDICT", "1") != "0")
     facts, env = prepared.facts, prepared.env
+    spec = env.project
+    choice = prepared.choice or interpreter.Choice(env.python, env.python_from_packages)
     print(report.header(facts, prepared.resolution.profile.name, f"{env.python.path} ({env.python.version})",
                         prepared.resolution.notice, dry_run), file=human)
+    print(project_text(spec, choice), file=human)
     for warning in prepared.warnings:
         print(f"  warning: {warning}", file=human)
     interactive = sys.stdin.isatty() and not yes
@@ -137,9 +203,8 @@ def bootstrap(
                     diagnose=lambda output: diagnosis.diagnose(output, facts, prepared.resolution.profile).text)
 
     def refresh() -> StepEnv:
-        fresh = facts_mod.gather()
-        py, from_packages = interpreter.choose(fresh, env.config, env.profile, python)
-        return env.with_facts(fresh, py, from_packages)
+        fresh = with_downloaded(facts_mod.gather(), choice)
+        return with_choice(env, fresh, interpreter.decide(fresh, env.config, env.profile, spec, python))
 
     def show(res: StepResult) -> None:
         print(report.step_text(res, is_root=facts.is_root, dry_run=dry_run), file=human)
@@ -158,13 +223,15 @@ def bootstrap(
         raise NotConverged from None
     finally:
         log.close()
+    if spec.nothing:
+        print(f"notice: {spec.notices[-1]}", file=human)
     print(recap.line(), file=human)
     if log.path:
         print(f"log: {log.path}", file=human)
     if as_json:
         extra = {"profile": prepared.resolution.profile.name, "notice": prepared.resolution.notice,
                  "warnings": list(prepared.warnings),
-                 "python": env.python.path, "log": log.path,
+                 "python": env.python.path, "log": log.path, "project": project_json(spec, choice),
                  "prediction": env.prediction.to_json() if env.prediction is not None else None}
         report.dump(report.recap_json(recap, facts, extra, is_root=facts.is_root), out)
     return 1 if recap.failed else 0

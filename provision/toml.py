@@ -16,6 +16,10 @@ from .errors import ConfigError
 TOMLDecodeError = tomllib.TOMLDecodeError
 
 
+def loads(text: str) -> dict[str, Any]:
+    return tomllib.loads(text)
+
+
 def load(path: Path) -> dict[str, Any]:
     """Parse a TOML file, turning syntax errors into a ConfigError that names the file."""
     try:

@@ -54,3 +54,8 @@ def _no_resolver_probe(request, monkeypatch):
     a test plan without the prediction (tests/test_predict.py calls it directly, pip faked)."""
     if request.node.get_closest_marker("e2e") is None:
         monkeypatch.setenv("PROVISION_PREDICT", "0")
+
+
+# The fixture projects under fixtures/projects carry their own tests, run in their own venvs
+# (fixtures/projects/verify.py), never in this suite.
+collect_ignore_glob = ["fixtures/projects/*"]

@@ -26,6 +26,7 @@ CA = "/etc/corp.pem"
         (["bootstrap", f"--ca-bundle={CA}", "--python=3.11"], {"ca_bundle": CA, "python": "3.11"}),
         (["bootstrap", "--project", "/src/app", "--profile", "debian"], {"project": "/src/app", "profile": "debian"}),
         (["bootstrap", "--refresh-after", "6"], {"refresh_after": 6 * 3600.0}),
+        (["bootstrap", "--python-downloads"], {"python_downloads": True}),
         # everything else is invoke's: changes, other tasks, short flags, errors to word
         (["bootstrap", "--dry-run"], None),
         (["bootstrap", "--platform", "fedora:40"], None),

@@ -251,7 +251,7 @@ def test_stand_in_sdist_has_static_metadata(tmp_path):
 
 def test_probe_skipped_when_venv_is_up_to_date(tmp_path, monkeypatch):
     env = make_env(tmp_path)
-    monkeypatch.setattr("provision.steps.venv.ProjectVenv.current", lambda self, e: (None, {}))
+    monkeypatch.setattr("provision.steps.venv.ProjectVenv.current", lambda self, e: (None, False, {}))
     monkeypatch.setattr(predict_env, "run_probe", lambda e: pytest.fail("the probe ran"))
     assert predict_env.for_env(env).skipped == "the project venv is up to date"
 
@@ -362,3 +362,18 @@ def test_for_lock_judges_records_for_a_preset():
     pred = predict_env.for_lock(records, presets.load("macos:14").pythons[0].tags, "uv.lock")
     assert [(v.name, v.kind) for v in pred.verdicts] == [("psycopg2", SOURCE), ("psycopg2-binary", WHEEL)]
     assert list(pred.needs()) == ["postgres-client"]
+
+
+def test_a_locked_project_is_predicted_from_its_lock_without_a_resolver(tmp_path, monkeypatch):
+    from provision import session
+    from tests.fixtures.projects import materialize
+
+    project = materialize("uv", tmp_path / "p")
+    monkeypatch.setattr(predict_env, "run_probe", lambda *a, **k: pytest.fail("the resolver ran for a locked project"))
+    prepared = session.prepare(None, project=str(project), platform="debian:12", dry_run=True)
+    prediction = prepared.env.prediction
+    assert prediction is not None and not prediction.error, prediction
+    assert prediction.source.startswith("uv.lock")
+    names = {v.name for v in prediction.verdicts}
+    assert {"idna", "six", "pytest"} <= names
+    assert not prediction.from_source  # pure-Python wheels in the lock: nothing builds, nothing is added

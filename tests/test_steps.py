@@ -135,7 +135,8 @@ def test_venv_first_build_is_built_aside_verified_then_promoted(tmp_path):
     stage = f"{tmp_path}/.venv.partial"
     assert argvs[0][2:] == ("stage", stage)  # a marked directory: only what the kit marked is ever discarded
     assert argvs[1] == ("/usr/bin/python3", "-m", "venv", stage)
-    assert argvs[2][-4:] == ("--upgrade", "pip", "setuptools", "wheel")
+    # issue #12: only pip; the newest setuptools and wheel would fight the project's own pins
+    assert argvs[2][-2:] == ("--upgrade", "pip")
     assert argvs[3][-2:] == ("-r", f"{tmp_path}/requirements.txt")
     assert argvs[4][1].endswith("verify_venv.py")
     assert argvs[5][2:5] == ("promote", stage, f"{tmp_path}/.venv") and "--backup" not in argvs[5]
@@ -159,7 +160,7 @@ def test_venv_pip_from_ensurepips_wheel(tmp_path, key, wheel, create, pip):
     env = replace(env, python=replace(env.python, pip_wheel=wheel))
     argvs = [c.argv for c in ProjectVenv().check(env).commands][1:]  # after "stage"
     assert argvs[0][1:-1] == create
-    assert argvs[1][1:1 + len(pip)] == pip and argvs[1][-4:] == ("--upgrade", "pip", "setuptools", "wheel")
+    assert argvs[1][1:1 + len(pip)] == pip and argvs[1][-2:] == ("--upgrade", "pip")
 
 
 def test_venv_up_to_date_is_skipped_without_pip(tmp_path):

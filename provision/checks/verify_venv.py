@@ -1,15 +1,18 @@
 """Prove a freshly built venv is usable before it is moved into place.
 
-Run with the venv's own interpreter (stdlib + the venv's pip/setuptools only):
-the stdlib modules that need OS libraries import, ``pip check`` is clean, and a tiny
-C extension shipped with the kit builds from source offline with the venv's pip and
-imports. A venv that fails here is never promoted.
+Run with the venv's own interpreter (stdlib only): the stdlib modules that need OS
+libraries import, ``pip check`` is clean, and a tiny C extension shipped with the kit builds
+from source offline and imports. A venv without pip (uv makes them) is checked with pip run
+from ensurepip's wheel (``--pip-wheel``); a venv without setuptools (the kit adds none) gets
+the C extension compiled with this interpreter's own compiler settings (sysconfig), so the
+check installs nothing into the venv. A venv that fails here is never promoted.
 """
 
 from __future__ import annotations
 
 import glob
 import importlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -21,14 +24,63 @@ MODULES = ("ssl", "ctypes", "sqlite3", "venv")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def main() -> int:
+def bundled_pip_wheel() -> str | None:
+    """The pip wheel this interpreter's ensurepip installs from (as provision.machine.pyprobe finds it)."""
+    import sysconfig
+
+    dirs = [sysconfig.get_config_var("WHEEL_PKG_DIR") or ""]
+    try:
+        spec = importlib.util.find_spec("ensurepip")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        dirs += [os.path.join(p, "_bundled") for p in spec.submodule_search_locations]
+    for d in dirs:
+        found = sorted(glob.glob(os.path.join(glob.escape(d), "pip-*.whl"))) if d else []
+        if found:
+            return found[-1]
+    return None
+
+
+def compile_directly(src: str, out: str) -> str | None:
+    """Build the probe extension with sysconfig's compiler and flags (no setuptools needed)."""
+    import shlex
+    import sysconfig
+
+    cv = sysconfig.get_config_var
+    cc, ldshared = cv("CC"), cv("LDSHARED")
+    if not cc or not ldshared:
+        return None
+    target = os.path.join(out, "provision_cext_probe" + (cv("EXT_SUFFIX") or ".so"))
+    obj = os.path.join(out, "probe.o")
+    includes = {sysconfig.get_path("include"), sysconfig.get_path("platinclude")}
+    compile_argv = [*shlex.split(cc), *shlex.split(cv("CFLAGS") or ""), *shlex.split(cv("CCSHARED") or ""),
+                    *(f"-I{d}" for d in includes if d), "-c", os.path.join(src, "provision_cext_probe.c"), "-o", obj]
+    link_argv = [*shlex.split(ldshared), obj, "-o", target]
+    for argv in (compile_argv, link_argv):
+        if subprocess.run(argv, check=False).returncode != 0:
+            return None
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    wheel = args[args.index("--pip-wheel") + 1] if "--pip-wheel" in args else None
+    has_pip = importlib.util.find_spec("pip") is not None
+    has_setuptools = importlib.util.find_spec("setuptools") is not None
     for name in MODULES:
         try:
             importlib.import_module(name)
         except ImportError as e:
             print(f"verify: the venv's Python cannot import {name}: {e}", file=sys.stderr)
             return 1
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    if has_pip:
+        pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    elif wheel or (wheel := bundled_pip_wheel()):
+        pip = [sys.executable, os.path.join(wheel, "pip"), "--disable-pip-version-check", "--no-input"]
+    else:
+        print("verify: the venv has no pip and no pip wheel was given (--pip-wheel)", file=sys.stderr)
+        return 1
     res = subprocess.run([*pip, "check"], check=False)
     if res.returncode != 0:
         print("verify: 'pip check' found broken requirements (above)", file=sys.stderr)
@@ -36,17 +88,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="provision-cext-") as tmp:
         src = os.path.join(tmp, "src")
         shutil.copytree(os.path.join(HERE, "cext"), src)
-        wheels = os.path.join(tmp, "wheels")
-        res = subprocess.run(
-            [*pip, "wheel", "--no-index", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, src], check=False
-        )
-        built = glob.glob(os.path.join(wheels, "*.whl"))
-        if res.returncode != 0 or not built:
-            print("verify: building a C extension from source failed (compiler or Python.h missing?)", file=sys.stderr)
-            return 1
         site = os.path.join(tmp, "site")
-        with zipfile.ZipFile(built[0]) as z:
-            z.extractall(site)
+        if has_setuptools or os.name == "nt":
+            wheels = os.path.join(tmp, "wheels")
+            res = subprocess.run(
+                [*pip, "wheel", "--no-index", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, src], check=False
+            )
+            built = glob.glob(os.path.join(wheels, "*.whl"))
+            if res.returncode != 0 or not built:
+                print("verify: building a C extension from source failed (compiler or Python.h missing?)", file=sys.stderr)
+                return 1
+            with zipfile.ZipFile(built[0]) as z:
+                z.extractall(site)
+        else:
+            os.makedirs(site)
+            if compile_directly(src, site) is None:
+                print("verify: building a C extension from source failed (compiler or Python.h missing?)", file=sys.stderr)
+                return 1
         sys.path.insert(0, site)
         mod = importlib.import_module("provision_cext_probe")
         if mod.add(2, 3) != 5:

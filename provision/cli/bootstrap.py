@@ -14,14 +14,15 @@ from provision.paths import REPO
 
 @task(help=bootstrap_help(), default=False)
 def bootstrap(c, dry_run=False, platform=None, project=None, ca_bundle=None, profile=None, python=None,
-              json=False, yes=False, refresh_after="24"):
+              json=False, yes=False, refresh_after="24", python_downloads=False):
     """Provision this machine for Python development (packages, pipx, the project's venv)."""
     from provision.options import refresh_seconds
     from provision.session import bootstrap as run
 
     with user_errors("provision: interrupted; run ./bootstrap again to converge (an interrupted venv build is discarded)"):
         code = run(c, project=project, platform=platform, profile=profile, ca_bundle=ca_bundle, python=python,
-                   dry_run=dry_run, as_json=json, yes=yes, refresh_after=refresh_seconds(refresh_after))
+                   dry_run=dry_run, as_json=json, yes=yes, refresh_after=refresh_seconds(refresh_after),
+                   python_downloads=python_downloads)
     finish(code)
 
 

@@ -8,6 +8,7 @@ package manager comes from the profile, never from whichever binaries happen to 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,8 @@ SCHEMA: dict[str, Any] = {
     "description": str,
     "package-manager": str,
     "extends": str,
-    "python": {"versioned-headers": str, "versioned-venv": str, "packages": list, "note": str},
+    "python": {"versioned-headers": str, "versioned-venv": str, "packages": list, "note": str, "install": str, "path": str,
+               "available": list, "repository": str, "repository-available": list, "repository-setup": list, "fix": str},
     "pipx": {"method": str, "path-fix": str},
     "ca": {"anchors": str, "suffix": str, "update": list, "bundle": str},
     "extra-steps": {"steps": list},
@@ -60,6 +62,19 @@ def fill_version(template: str, minor: str) -> str:
 
 
 @dataclass(frozen=True)
+class PythonOffer:
+    """How this platform installs a Python the machine lacks (``[python]``, see profiles/README.md)."""
+
+    install: str = ""  # package template: "python{version}", "python@{version}", "Python.Python.{version}"
+    path: str = ""  # where it lands: "/usr/bin/python{version}"
+    available: tuple[str, ...] = ()  # minors the platform's own repositories offer
+    repository: str = ""  # an extra repository that offers more (Ubuntu: ppa:deadsnakes/ppa)
+    repository_available: tuple[str, ...] = ()
+    repository_setup: tuple[str, ...] = ()  # packages the repository step needs first
+    fix: str = ""  # the platform's own way out, in words
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     description: str
@@ -74,6 +89,7 @@ class Profile:
     unavailable: Mapping[str, str] = field(default_factory=dict)  # need -> why it cannot be installed here
     repositories: Mapping[str, str] = field(default_factory=dict)  # package -> repository it lives in (not enabled by default)
     files: tuple[str, ...] = field(default=(), compare=False)
+    python: PythonOffer = field(default_factory=PythonOffer)
 
     def packages(self, need: str, *, where: str = "") -> tuple[str, ...]:
         """Package names for a need; a need this platform does not map is an error."""
@@ -235,6 +251,7 @@ def load(name: str, directory: Path = PROFILES_DIR, *, release: str = "") -> Pro
         tmpl = py.get(key, "")
         if tmpl and not valid_package_name(fill_version(tmpl, "3.0")):
             raise ConfigError(f"'python.{key}' = {tmpl!r} is not a package name template.", 'For example: "python{version}-dev".', where=where)
+    offer = _python_offer(py, where)
     if method not in PIPX_METHODS:
         raise ConfigError(f"'pipx.method' is {method!r}.", f"Use one of: {', '.join(PIPX_METHODS)}.", where=where)
     steps = tuple(data.get("extra-steps", {}).get("steps", ()))
@@ -265,7 +282,29 @@ def load(name: str, directory: Path = PROFILES_DIR, *, release: str = "") -> Pro
         unavailable=unavailable,
         repositories=repositories,
         files=files,
+        python=offer,
     )
+
+
+MINOR = re.compile(r"^3\.\d{1,2}$")
+
+
+def _python_offer(py: Mapping[str, Any], where: str) -> PythonOffer:
+    """``[python]``'s interpreter offer, validated: minors like "3.12", names from templates."""
+    for key in ("available", "repository-available"):
+        for m in py.get(key, []):
+            if not isinstance(m, str) or not MINOR.match(m):
+                raise ConfigError(f"'python.{key}' has {m!r}, not a minor version.", 'For example: ["3.11", "3.12"].', where=where)
+    install = py.get("install", "")
+    if install and not valid_package_name(install.replace("{version}", "3.0").replace("{version_nodot}", "30")):
+        raise ConfigError(f"'python.install' = {install!r} is not a package name template.", 'For example: "python{version}".', where=where)
+    if (py.get("available") or py.get("repository-available")) and not install:
+        raise ConfigError("'python.available' needs 'python.install' (the package name template).", "See profiles/README.md.", where=where)
+    repo = py.get("repository", "")
+    if repo and not re.match(r"^ppa:[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$", repo):
+        raise ConfigError(f"'python.repository' = {repo!r} is not a PPA name.", 'For example: "ppa:deadsnakes/ppa".', where=where)
+    return PythonOffer(install, py.get("path", ""), tuple(py.get("available", [])), repo, tuple(py.get("repository-available", [])),
+                       _package_list(py.get("repository-setup", []), where, "python.repository-setup"), py.get("fix", ""))
 
 
 def resolve(facts: Facts, directory: Path = PROFILES_DIR, forced: str | None = None) -> Resolution:

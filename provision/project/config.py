@@ -19,7 +19,9 @@ from .. import toml
 from ..errors import ConfigError
 from ..venvsafety import validate_venv_path
 
-KEYS = ("python", "venv", "requirements", "extras", "pipx", "needs", "ca-bundle", "index-url", "proxy")
+KEYS = ("python", "venv", "requirements", "extras", "groups", "lock", "python-downloads", "pipx", "needs", "ca-bundle",
+        "index-url", "proxy")
+LOCK_CHOICES = ("auto", "uv", "poetry", "pdm", "pipenv", "pylock", "none")
 NEED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EXTRA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 URL = re.compile(r"^(https|http|file)://[^\s'\"\\]+$")
@@ -41,6 +43,17 @@ class ProjectConfig:
     ca_bundle: Path | None = None
     index_url: str | None = None
     proxy: str | None = None
+    # what the config itself says (the project's own files decide whatever it leaves open)
+    python_given: bool = False
+    requirements_given: bool = False
+    groups: tuple[str, ...] | None = None  # None: the project's default dev groups
+    all_groups: bool = False
+    lock: str = "auto"
+    python_downloads: bool = False
+
+    @property
+    def where(self) -> str:
+        return self.source or str(self.project)
 
 
 def pipx_requirement(spec: str) -> Requirement | None:
@@ -94,8 +107,9 @@ def find_settings(project: Path) -> tuple[dict[str, Any], str]:
     return {}, ""
 
 
-def load(project: Path | str, *, ca_bundle: str | None = None) -> ProjectConfig:
-    """Read and validate the project's config. ``ca_bundle`` (from --ca-bundle) overrides."""
+def load(project: Path | str, *, ca_bundle: str | None = None, python_downloads: bool = False) -> ProjectConfig:
+    """Read and validate the project's config. ``ca_bundle`` (from --ca-bundle) and
+    ``python_downloads`` (--python-downloads) override."""
     project = Path(project).resolve()
     if not project.is_dir():
         raise ConfigError(f"the project directory {project} does not exist.", "Pass --project with an existing directory.")
@@ -126,9 +140,23 @@ def load(project: Path | str, *, ca_bundle: str | None = None) -> ProjectConfig:
     for e in extras:
         _expect(bool(EXTRA_NAME.match(e)), where, "extras", f"has an invalid extra name {e!r}.", "names like \"dev\" or \"test\"")
     install_project = "extras" in raw
-    if install_project and not (project / "pyproject.toml").is_file() and not (project / "setup.py").is_file():
+    has_metadata = any((project / f).is_file() for f in ("pyproject.toml", "setup.py", "setup.cfg"))
+    if install_project and not has_metadata:
         raise ConfigError("key 'extras' asks to install the project itself, but it has no pyproject.toml or setup.py.",
                           "Use 'requirements' instead, or add the project's metadata.", where=where)
+
+    groups: tuple[str, ...] | None = None
+    all_groups = raw.get("groups") == "all"
+    if "groups" in raw and not all_groups:
+        groups = tuple(_str_list(raw["groups"], where, "groups"))
+        for g in groups:
+            _expect(bool(EXTRA_NAME.match(g)), where, "groups", f"has an invalid group name {g!r}.", 'names like "dev" or "test", or "all"')
+    lock = raw.get("lock", "auto")
+    _expect(lock in LOCK_CHOICES, where, "lock", f"= {lock!r} is not one of {', '.join(LOCK_CHOICES)}.",
+            '"auto" (the default: the lockfile the project has), a tool name, or "none" (ignore lockfiles)')
+    downloads = raw.get("python-downloads", False)
+    _expect(isinstance(downloads, bool), where, "python-downloads", f"must be true or false, not {downloads!r}.",
+            "true to let uv download a missing interpreter")
 
     pipx = _str_list(raw.get("pipx", []), where, "pipx")
     for tool in pipx:
@@ -175,4 +203,10 @@ def load(project: Path | str, *, ca_bundle: str | None = None) -> ProjectConfig:
         ca_bundle=ca,
         index_url=index_url,
         proxy=proxy,
+        python_given="python" in raw,
+        requirements_given="requirements" in raw,
+        groups=groups,
+        all_groups=all_groups,
+        lock=lock,
+        python_downloads=downloads or python_downloads,
     )

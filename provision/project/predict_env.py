@@ -1,5 +1,7 @@
-"""The prediction for one run: today's ``ProjectConfig`` (requirement files, the editable
-project with its extras) -> the resolver probe -> verdicts against the target's tags.
+"""The prediction for one run: the project's lock (its records judged against the target's
+tags, no resolver run), or what pip would be asked to install (requirement files, a
+dependency group's requirements, the editable project with its extras) -> the resolver
+probe -> verdicts against the target's tags.
 
 Skipped entirely when the venv step is up to date (a no-op re-run must not pay for a
 resolver), cached by the same inputs as the venv's stamp, and never fatal: a probe that
@@ -28,12 +30,12 @@ def pip_inputs(env: StepEnv, cert: str | None) -> PipInputs:
     from ..steps.venv import pip_proxy
     from .predict_probe import PipInputs
 
-    cfg = env.config
+    cfg, spec = env.config, env.project
     editable = ""
-    if cfg.install_project:
-        editable = f"{cfg.project}[{','.join(cfg.extras)}]" if cfg.extras else str(cfg.project)
-    return PipInputs(requirements=tuple(str(r) for r in cfg.requirements), editable=editable, cert=cert,
-                     index_url=cfg.index_url, proxy=pip_proxy(env))
+    if spec.install_project and not spec.editable_in_requirements:
+        editable = f"{spec.project}[{','.join(spec.extras)}]" if spec.extras else str(spec.project)
+    return PipInputs(requirements=tuple(str(c.root) for c in spec.requirements), specifiers=tuple(spec.group_requirements),
+                     editable=editable, cert=cert, index_url=cfg.index_url, proxy=pip_proxy(env), cwd=str(spec.project))
 
 
 def for_env(env: StepEnv, *, force: bool = False) -> Prediction:
@@ -43,16 +45,20 @@ def for_env(env: StepEnv, *, force: bool = False) -> Prediction:
     from .predict import Prediction
     from .predict_probe import cache_key, cached, store
 
-    py = env.python
-    if not (env.config.requirements or env.config.install_project):
+    py, spec = env.python, env.project
+    if spec.nothing:
         return Prediction(skipped="the project installs no requirements")
     if not force:
-        why, _ = ProjectVenv().current(env)
+        why, _, _ = ProjectVenv().current(env)
         if why is None:
             return Prediction(skipped="the project venv is up to date")
     if py.tags is None:
         return Prediction(source="pip resolver report",
                           error=f"the wheel tags of {py.path} are not known (it is installed by this run's package transaction)")
+    if spec.lock is not None:
+        from .locks import locked_distributions
+
+        return for_lock(locked_distributions(spec), py.tags, f"{spec.lock.path.name} (the lock's own files, no resolver run)")
     source = "pip resolver report"
     notes: tuple[str, ...] = ()
     runner = py

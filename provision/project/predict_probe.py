@@ -45,16 +45,19 @@ class PipInputs:
     """What pip is asked to install: the same arguments the venv step passes."""
 
     requirements: tuple[str, ...] = ()  # requirement files
+    specifiers: tuple[str, ...] = ()  # requirements given as such (a dependency group's)
     editable: str = ""  # "-e" target, e.g. "/path/project[dev,test]"
     constraints: tuple[str, ...] = ()
     cert: str | None = None  # a PEM bundle (already complete: public CAs + the corporate one)
     index_url: str | None = None
     proxy: str | None = None
+    cwd: str | None = None  # pip reads relative paths in requirement files ("-e .") against its working directory
 
     def argv(self) -> list[str]:
         out: list[str] = []
         for r in self.requirements:
             out += ["-r", r]
+        out += list(self.specifiers)
         for c in self.constraints:
             out += ["-c", c]
         if self.editable:
@@ -75,7 +78,7 @@ class PipInputs:
 
     @property
     def empty(self) -> bool:
-        return not (self.requirements or self.editable)
+        return not (self.requirements or self.specifiers or self.editable)
 
 
 @dataclass
@@ -86,9 +89,9 @@ class ProbeResult:
     seconds: float = 0.0
 
 
-def _run(argv: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+def _run(argv: Sequence[str], env: Mapping[str, str], cwd: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(argv), capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL,
-                          env=dict(env), check=False)
+                          env=dict(env), check=False, cwd=cwd)
 
 
 def pip_version(wheel: str) -> Version | None:
@@ -118,7 +121,8 @@ def newer_pip(python: str, old_wheel: str, inputs: PipInputs, env: Mapping[str, 
     if found:
         return str(found[-1]), ""
     where.mkdir(parents=True, exist_ok=True)
-    net = [a for a in inputs.argv() if a not in ("-r", "-c", "-e") and a not in (*inputs.requirements, *inputs.constraints, inputs.editable)]
+    net = [a for a in inputs.argv() if a not in ("-r", "-c", "-e")
+           and a not in (*inputs.requirements, *inputs.specifiers, *inputs.constraints, inputs.editable)]
     res = run([python, os.path.join(old_wheel, "pip"), "download", *PIP_QUIET, "--quiet", "--no-deps", "--only-binary", ":all:",
                "--dest", str(where), *net, "pip"], env)
     found = sorted(where.glob("pip-*.whl"), key=lambda p: pip_version(str(p)) or Version("0"))
@@ -225,6 +229,10 @@ def resolve(python: str, pip_wheel: str | None, inputs: PipInputs, *, env: Mappi
     env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     if inputs.empty:
         return result
+    if inputs.cwd and run is _run:
+        import functools
+
+        run = functools.partial(_run, cwd=inputs.cwd)
     if not pip_wheel:
         result.error = f"{python} has no pip wheel (ensurepip) to run the resolver with"
         return result

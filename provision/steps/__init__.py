@@ -16,6 +16,7 @@ from ..machine.probe import Probe
 from ..paths import PACKAGE
 from ..platforms.profiles import Profile
 from ..project.config import ProjectConfig
+from ..project.detect import ProjectSpec, detect
 
 if TYPE_CHECKING:  # the prediction's module (packaging.tags) is imported only when a prediction runs
     from ..project.predict import Prediction
@@ -46,9 +47,17 @@ class StepEnv:
     options: Options = field(default_factory=Options)
     python_from_packages: bool = False  # the interpreter comes with the profile's python packages
     prediction: Prediction | None = None  # which distributions build from source here (None: not predicted)
+    spec: ProjectSpec | None = None  # what the project's files declare (detected when not given)
+    python_packages: tuple[str, ...] | None = None  # the packages that bring the interpreter (None: the profile's)
+    python_repository: str | None = None  # an explicit repository they come from (deadsnakes)
+    python_download: str | None = None  # a minor version uv downloads
 
     def with_facts(self, facts: Facts, python: PythonInstall, from_packages: bool) -> StepEnv:
         return replace(self, facts=facts, python=python, python_from_packages=from_packages)
+
+    @property
+    def project(self) -> ProjectSpec:
+        return self.spec if self.spec is not None else detect(self.config)
 
     @property
     def home(self) -> str:

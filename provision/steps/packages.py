@@ -24,7 +24,7 @@ def wanted(env: StepEnv) -> list[tuple[str, tuple[str, ...]]]:
     prof, py = env.profile, env.python
     out: list[tuple[str, tuple[str, ...]]] = []
     if env.python_from_packages:
-        out.append(("python", prof.python_packages))
+        out.append(("python", env.python_packages if env.python_packages is not None else prof.python_packages))
     out.append(("build-tools", prof.packages("build-tools")))
     default = env.facts.default_python
     versioned = py.os_managed and default is not None and py.minor != default.minor

@@ -1,7 +1,19 @@
-"""ProjectVenv: the project's virtual environment, built aside, verified, then moved in.
+"""ProjectVenv: the project's virtual environment, built per source, verified, then moved in.
 
-A stamp of the resolved inputs (interpreter, requirement files' contents, extras,
-index, certificate) lets an unchanged venv be skipped without calling pip at all.
+The source is what ``project.detect`` found: a lock installed with its own tool (uv,
+Poetry, PDM, Pipenv; a PEP 751 lock with uv's pip interface), or pip (requirement files,
+dependency groups, the project itself editable). A new venv is built aside
+(``<venv>.partial``), verified, and promoted; a venv the kit built (its stamp says so)
+that no longer matches the project is brought to match in place — the tools' sync and
+pip change only what differs — then verified and re-stamped.
+
+The kit's own additions stay out of the project's way: the venv gets pip (run from
+ensurepip's wheel first), never the newest setuptools or wheel, and hashed requirement
+files are installed in a call of their own with hash checking on.
+
+A stamp of the inputs (interpreter, the contents of every file that decided the install,
+groups, extras, tool, index, certificate) lets an unchanged venv be skipped without any
+tool or pip call at all.
 """
 
 from __future__ import annotations
@@ -16,12 +28,20 @@ from .. import venvsafety
 from ..atomic import STAMP
 from ..command import Command
 from ..paths import PACKAGE
+from ..project.detect import ProjectSpec
 from ..redact import fingerprint
 from . import ATOMIC, Change, Step, StepEnv
+from .locktool import tool_exe
 
-RECIPE = 1  # bump when the way venvs are built changes
+RECIPE = 2  # bump when the way venvs are built changes (2: per source; no setuptools/wheel)
 CHECKS = PACKAGE / "checks"
+VENVOPS = str(PACKAGE / "steps" / "venvops.py")
 PIP_QUIET = ("--disable-pip-version-check", "--no-input", "--progress-bar", "off")
+# where each tool keeps the project's venv, and how it is told to use the one the kit builds
+IN_PROJECT = {"uv": (), "poetry": (("POETRY_VIRTUALENVS_IN_PROJECT", "true"), ("POETRY_NO_INTERACTION", "1")),
+              "pdm": (("PDM_CHECK_UPDATE", "false"), ("PDM_IGNORE_SAVED_PYTHON", "1"), ("PDM_NON_INTERACTIVE", "1")),
+              "pipenv": (("PIPENV_VENV_IN_PROJECT", "1"), ("PIPENV_YES", "1"), ("PIPENV_NOSPIN", "1"),
+                         ("PIPENV_IGNORE_VIRTUALENVS", "0"))}
 
 
 def _sha(path: Path) -> str:
@@ -31,21 +51,36 @@ def _sha(path: Path) -> str:
         return "missing"
 
 
+def _rel(project: Path, p: Path) -> str:
+    return str(p.relative_to(project)) if project in p.parents else str(p)
+
+
 def inputs(env: StepEnv) -> dict[str, object]:
-    """What the venv is made from; any change means a rebuild."""
-    cfg = env.config
+    """What the venv is made from; any change means an update (or a rebuild, for the interpreter)."""
+    cfg, spec = env.config, env.project
     real = env.python.path if env.options.preset else os.path.realpath(env.python.path)
     return {
         "recipe": RECIPE,
         "python": real,
         "python_version": env.python.minor,
-        "requirements": {str(p.relative_to(cfg.project)) if cfg.project in p.parents else str(p): _sha(p) for p in cfg.requirements},
-        "project": _sha(cfg.project / "pyproject.toml") if cfg.install_project else None,
-        "extras": list(cfg.extras),
+        "source": spec.kind,
+        "files": {_rel(cfg.project, p): _sha(p) for p in deciding(spec)},
+        "groups": "all" if spec.all_groups else (None if spec.groups_default else list(spec.groups)),
+        "extras": list(spec.extras),
+        "project": spec.install_project,
+        "tool": spec.tool_requirement,
         "index_url": fingerprint(cfg.index_url) if cfg.index_url else None,  # never the secret itself
         "proxy": hashlib.sha256(proxy.encode()).hexdigest()[:16] if (proxy := pip_proxy(env)) else None,
         "ca_bundle": _sha(cfg.ca_bundle) if cfg.ca_bundle else None,
     }
+
+
+def deciding(spec: ProjectSpec) -> tuple[Path, ...]:
+    """The files whose contents decide the install, with the lock a tool is about to write."""
+    if spec.lock_written:
+        lock = spec.project / ("Pipfile.lock" if spec.kind == "pipenv" else f"{spec.kind}.lock")
+        return tuple(dict.fromkeys((*spec.deciding, lock)))
+    return spec.deciding
 
 
 def digest(data: dict[str, object]) -> str:
@@ -72,88 +107,253 @@ def pip_proxy(env: StepEnv) -> str | None:
 
 def describe_difference(old: dict[str, object], new: dict[str, object]) -> str:
     keys = [k for k in new if old.get(k) != new.get(k)]
+    files = new.get("files"), old.get("files")
+    if "files" in keys and isinstance(files[0], dict) and isinstance(files[1], dict):
+        changed = [f for f in files[0] if files[1].get(f) != files[0][f]] + [f for f in files[1] if f not in files[0]]
+        keys[keys.index("files")] = "contents of " + ", ".join(changed)
     return ", ".join(keys) if keys else "recipe"
+
+
+def tool_env(env: StepEnv, venv: str) -> tuple[tuple[str, str], ...]:
+    """The environment a lock tool runs with: the venv to use, the interpreter, CA, index, proxy.
+
+    uv does not read pip.conf: the certificate, index and proxy reach it (and Poetry, PDM,
+    Pipenv) through their own variables. Values with credentials are never put here (they
+    would be printed): those reach the tools from this run's own environment.
+    """
+    spec, cfg = env.project, env.config
+    tool = spec.tool or ""
+    out: list[tuple[str, str]] = []
+    if tool == "uv":
+        out += [("UV_PROJECT_ENVIRONMENT", venv), ("UV_PYTHON", env.python.path), ("UV_PYTHON_DOWNLOADS", "never"),
+                ("UV_NO_PROGRESS", "1")]
+    else:
+        out += [("VIRTUAL_ENV", venv), *IN_PROJECT.get(tool, ())]
+    if env.pip_cert:
+        out += [("SSL_CERT_FILE", env.pip_cert), ("REQUESTS_CA_BUNDLE", env.pip_cert), ("PIP_CERT", env.pip_cert)]
+    index = cfg.index_url if cfg.index_url and "@" not in cfg.index_url else None
+    if index:
+        out += {"uv": [("UV_DEFAULT_INDEX", index)], "pdm": [("PDM_PYPI_URL", index)],
+                "pipenv": [("PIPENV_PYPI_MIRROR", index)]}.get(tool, [])
+        out.append(("PIP_INDEX_URL", index))
+    proxy = cfg.proxy if cfg.proxy and "@" not in cfg.proxy else None
+    if proxy:
+        out += [("HTTPS_PROXY", proxy), ("HTTP_PROXY", proxy)]
+    return tuple(out)
+
+
+def _group_flags(spec: ProjectSpec) -> list[str]:
+    """The tool's own flags for the selected groups and extras (nothing: the tool's defaults)."""
+    tool, out = spec.kind, []
+    if tool == "pylock" and spec.groups_default and not spec.all_groups:
+        return out  # a PEP 751 lock is often single-use (pip lock): what it holds is the selection
+    if tool in ("uv", "pylock"):
+        if spec.all_groups:
+            out.append("--all-groups")
+        elif not spec.groups_default:
+            out.append("--no-default-groups")
+            for g in spec.groups:
+                out += ["--group", g]
+        for e in spec.extras:
+            out += ["--extra", e]
+    elif tool == "poetry":
+        if spec.all_groups:
+            out.append("--all-groups")
+        elif not spec.groups_default:  # exactly the config's groups, beside the main dependencies
+            out += ["--only", ",".join(("main", *spec.groups))]
+        if spec.extras:
+            out += ["--extras", " ".join(spec.extras)]
+    elif tool == "pdm":
+        if spec.all_groups:
+            out += ["-G", ":all"]
+        else:
+            for g in (() if spec.groups_default else spec.groups):
+                out += ["-G", g]
+            for e in spec.extras:
+                out += ["-G", e]
+    elif tool == "pipenv" and not spec.groups_default and spec.groups != ("dev",):
+        out += ["--categories", " ".join(["packages", *("dev-packages" if g == "dev" else g for g in spec.groups)])]
+    return out
+
+
+def pip_runner(env: StepEnv, py: str, fresh: bool) -> tuple[str, ...]:
+    """How pip runs for the first install of a new venv: straight from ensurepip's wheel."""
+    wheel = None if env.windows else env.python.pip_wheel
+    return (py, posixpath.join(wheel, "pip")) if (fresh and wheel) else (py, "-m", "pip")
+
+
+def create_commands(env: StepEnv, stage: str, *, with_pip: bool) -> list[Command]:
+    """A new venv at ``stage``: without ensurepip's install (pip comes from its wheel), and its pip.conf."""
+    wheel = None if env.windows else env.python.pip_wheel
+    cfg, kit = env.config, env.options.kit_python
+    purpose = f"new venv with Python {env.python.version}, built aside"
+    cmds = [Command((env.python.path, "-m", "venv", "--without-pip", stage) if wheel else (env.python.path, "-m", "venv", stage),
+                    purpose=purpose)]
+    proxy = pip_proxy(env)
+    if cfg.ca_bundle or cfg.index_url or proxy:
+        conf = [kit, ATOMIC, "pip-conf", stage]
+        if env.pip_cert:
+            conf += ["--cert", env.pip_cert]
+        if cfg.index_url:
+            conf += ["--index-url", cfg.index_url]
+        if proxy:
+            conf += ["--proxy", proxy]
+        cmds.append(Command(tuple(conf), purpose="the venv's pip.conf (certificate, index, proxy)"))
+    if with_pip:
+        py = venv_python(env, stage)
+        cmds.append(Command((*pip_runner(env, py, True), "install", *PIP_QUIET, "--upgrade", "pip"),
+                            purpose="pip into the venv (only pip: the kit adds no setuptools or wheel)"
+                            + (" (run from ensurepip's wheel)" if wheel else "")))
+    return cmds
+
+
+def pip_install_commands(env: StepEnv, py: str) -> list[Command]:
+    """The project's requirements with pip: hashed files in a call of their own, with hash checking."""
+    spec = env.project
+    cmds: list[Command] = []
+    hashed = [c for c in spec.requirements if c.hashed]
+    plain = [c for c in spec.requirements if not c.hashed]
+    if hashed:
+        argv: list[str] = []
+        for c in hashed:
+            argv += ["-r", str(c.root)]
+        cmds.append(Command(in_project(env, (py, "-m", "pip", "install", *PIP_QUIET, "--require-hashes", *argv)),
+                            purpose="hashed requirement files, hash checking on (a call of their own)"))
+    argv = []
+    for c in plain:
+        argv += ["-r", str(c.root)]
+    argv += list(spec.group_requirements)
+    if spec.install_project and not spec.editable_in_requirements:
+        extras = f"[{','.join(spec.extras)}]" if spec.extras else ""
+        argv += ["-e", f"{spec.project}{extras}"]
+    if argv:
+        cmds.append(Command(in_project(env, (py, "-m", "pip", "install", *PIP_QUIET, *argv)), purpose="the project's requirements"))
+    return cmds
+
+
+def in_project(env: StepEnv, argv: tuple[str, ...]) -> tuple[str, ...]:
+    """Run pip from the project's directory when requirement files are read: pip takes their
+    relative paths ("-e .") relative to its working directory, not to the file."""
+    if not env.project.requirements:
+        return argv
+    return (env.options.kit_python, VENVOPS, "in-dir", str(env.project.project), "--", *argv)
+
+
+def tool_commands(env: StepEnv, venv: str, *, update: bool) -> list[Command]:
+    """The lock tool's freshness check, then its sync into ``venv``."""
+    spec = env.project
+    tool = spec.tool or ""
+    exe = tool_exe(env, tool)
+    tenv = tool_env(env, venv)
+    kit = env.options.kit_python
+    project = str(spec.project)
+    cmds: list[Command] = []
+    flags = _group_flags(spec)
+    if spec.kind == "pylock":
+        assert spec.lock
+        py = venv_python(env, venv)
+        cmds.append(Command((exe, "pip", "sync", "--python", py, *flags, str(spec.lock.path)), env=tenv,
+                            purpose=f"every distribution of {spec.lock.path.name} at its locked version (uv pip sync)"))
+        if spec.install_project:  # a lock may hold the project as a plain directory: editable for development
+            cmds.append(Command((exe, "pip", "install", "--python", py, "--no-deps", "-e", project), env=tenv,
+                                purpose="the project itself, editable (its dependencies are the lock's)"))
+        return cmds
+    lock = str(spec.lock.path) if spec.lock else ""
+    checks = {"uv": (exe, "lock", "--check", "--directory", project), "poetry": (exe, "check", "--lock", "--directory", project),
+              "pdm": (exe, "lock", "--check", "-p", project), "pipenv": (exe, "verify")}
+    if spec.lock and not spec.lock_written:
+        cmds.append(Command((kit, VENVOPS, "lock-check", "--lock", lock, "--refresh", spec.refresh, "--", *checks[tool]),
+                            env=(*tenv, ("PIPENV_PIPFILE", str(spec.project / "Pipfile"))) if tool == "pipenv" else tenv,
+                            purpose=f"{spec.lock.path.name} matches pyproject.toml (the tool's own check; nothing is re-resolved)"))
+    sync = {"uv": (exe, "sync", "--frozen", "--directory", project),
+            "poetry": (exe, "sync", "--directory", project) if spec.lock else (exe, "install", "--directory", project),
+            "pdm": (exe, "sync", "-p", project) if spec.lock else (exe, "install", "-p", project),
+            "pipenv": (exe, "sync", "--dev") if spec.lock else (exe, "install", "--dev")}[tool]
+    what = f"every distribution of {spec.lock.path.name} at its locked version" if spec.lock else f"{tool} resolves and writes its lock"
+    if update:
+        what += ", changing only what differs"
+    extra_env = (("PIPENV_PIPFILE", str(spec.project / "Pipfile")),) if tool == "pipenv" else ()
+    cmds.append(Command((*sync, *flags), env=(*tenv, *extra_env), purpose=f"{what} ({tool})"))
+    return cmds
 
 
 class ProjectVenv(Step):
     name = "project-venv"
     title = "Project venv"
 
-    def current(self, env: StepEnv) -> tuple[str | None, dict[str, object]]:
-        """(why a rebuild is needed or None, the wanted inputs)."""
+    def current(self, env: StepEnv) -> tuple[str | None, bool, dict[str, object]]:
+        """(why work is needed or None, whether a fresh build is needed, the wanted inputs)."""
         venv = str(env.config.venv)
         want = inputs(env)
         found = venvsafety.existing(env.probe, venv)
         if found.kind == "absent":
-            return f"no venv at {venv}", want
+            return f"no venv at {venv}", True, want
         if found.kind == "foreign":
             return (f"{venv} was not built by provision (made by hand or another tool): a new one is built aside and "
-                    f"the existing one is moved to {found.backup} and kept"), want
+                    f"the existing one is moved to {found.backup} and kept"), True, want
         text = env.probe.read_text(os.path.join(venv, STAMP))
         try:
             stamp = json.loads(text) if text else None
         except ValueError:
             stamp = None
         if not isinstance(stamp, dict):
-            return f"{venv} has no provision stamp (made by hand or by an interrupted build)", want
+            return f"{venv} has no provision stamp (made by hand or by an interrupted build)", True, want
         if not env.probe.exists(venv_python(env, venv)):
-            return f"the interpreter of {venv} is gone", want
+            return f"the interpreter of {venv} is gone", True, want
         if (why := venvsafety.broken(env.probe, venv, stamp, windows=env.windows)) is not None:
-            return why, want
+            return why, True, want
         have = stamp.get("inputs", {})
         if have.get("python_version") != want["python_version"]:
-            return f"{venv} uses Python {have.get('python_version')}, the project needs {want['python_version']} (python = \"{env.config.python}\")", want
-        if stamp.get("digest") != digest(want):
-            return f"inputs changed since {venv} was built: {describe_difference(have, want)}", want
-        return None, want
+            where = "; ".join(f"{c.text} ({c.source})" for c in env.project.python) or f"python = \"{env.config.python}\""
+            return f"{venv} uses Python {have.get('python_version')}, the project needs {want['python_version']} ({where})", True, want
+        if stamp.get("digest") == digest(want):
+            return None, False, want
+        rebuild = any(have.get(k) != want.get(k) for k in ("recipe", "python", "source", "tool"))
+        return f"inputs changed since {venv} was built: {describe_difference(have, want)}", rebuild, want
 
     def check(self, env: StepEnv) -> Change:
-        cfg = env.config
+        cfg, spec = env.config, env.project
         venv = str(cfg.venv)
         stage = venv + ".partial"
         leftovers = venvsafety.leftovers(env.probe, venv)
-        why, want = self.current(env)
+        why, fresh, want = self.current(env)
         kit = env.options.kit_python
         cleanup = (Command((kit, ATOMIC, "discard", *leftovers), purpose="remove an interrupted build"),) if leftovers else ()
         if why is None:
-            reason = f"up to date: {venv} (Python {env.python.minor}, stamp matches)"
+            reason = f"up to date: {venv} (Python {env.python.minor}, {spec.kind}, stamp matches)"
             if leftovers:
                 reason += f"; leftovers of an interrupted build: {', '.join(leftovers)}"
             return Change(reason, cleanup)
-        py = venv_python(env, stage)
-        cmds: list[Command] = [*cleanup, Command((kit, ATOMIC, "stage", stage), purpose="a marked directory to build the venv in")]
-        # ensurepip's install of its bundled pip (seconds, byte-compiling) is redundant when the
-        # next command installs the newest pip anyway: run that pip from ensurepip's wheel instead
-        wheel = None if env.windows else env.python.pip_wheel
-        if wheel:
-            cmds.append(Command((env.python.path, "-m", "venv", "--without-pip", stage),
-                                purpose=f"new venv with Python {env.python.version}, built aside"))
-        else:
-            cmds.append(Command((env.python.path, "-m", "venv", stage), purpose=f"new venv with Python {env.python.version}, built aside"))
-        proxy = pip_proxy(env)
-        if cfg.ca_bundle or cfg.index_url or proxy:
-            conf = [kit, ATOMIC, "pip-conf", stage]
-            if env.pip_cert:
-                conf += ["--cert", env.pip_cert]
-            if cfg.index_url:
-                conf += ["--index-url", cfg.index_url]
-            if proxy:
-                conf += ["--proxy", proxy]
-            cmds.append(Command(tuple(conf), purpose="the venv's pip.conf (certificate, index, proxy)"))
-        pip = (py, posixpath.join(wheel, "pip")) if wheel else (py, "-m", "pip")
-        cmds.append(Command((*pip, "install", *PIP_QUIET, "--upgrade", "pip", "setuptools", "wheel"),
-                            purpose="newest pip, setuptools and wheel first" + (" (pip run from ensurepip's wheel)" if wheel else "")))
-        install: list[str] = []
-        for r in cfg.requirements:
-            install += ["-r", str(r)]
-        if cfg.install_project:
-            extras = f"[{','.join(cfg.extras)}]" if cfg.extras else ""
-            install += ["-e", f"{cfg.project}{extras}"]
-        if install:
-            cmds.append(Command((py, "-m", "pip", "install", *PIP_QUIET, *install), purpose="the project's requirements"))
-        cmds.append(Command((py, str(CHECKS / "verify_venv.py")), purpose="verify: ssl/ctypes/sqlite3/venv, pip check, a C extension builds"))
         stamp = json.dumps({"digest": digest(want), "inputs": want}, sort_keys=True)
-        backup = venvsafety.existing(env.probe, venv).backup
-        cmds.append(Command((kit, ATOMIC, "promote", stage, venv, "--stamp", stamp, *(("--backup", backup) if backup else ())),
-                            purpose="move the verified venv into place" + (f" (the existing one is kept at {backup})" if backup else "")))
+        target = stage if fresh else venv
+        py = venv_python(env, target)
+        cmds: list[Command] = [*cleanup]
+        tool = spec.tool if spec.kind != "pylock" else None
+        if fresh:
+            # a marked directory first (the kit only ever promotes or discards what carries its mark), then
+            # the venv with the chosen interpreter: uv syncs into it (UV_PYTHON names the same one); pip
+            # goes in where the tool's users expect it (pip, Poetry, Pipenv)
+            cmds.append(Command((kit, ATOMIC, "stage", stage), purpose="a marked directory to build the venv in"))
+            cmds += create_commands(env, stage, with_pip=tool != "uv" and spec.kind in ("pip", "none", "poetry", "pipenv"))
+        if spec.tool:
+            cmds += tool_commands(env, target, update=not fresh)
+        else:
+            cmds += pip_install_commands(env, py)
+        wheel = None if env.windows else env.python.pip_wheel
+        verify = (py, str(CHECKS / "verify_venv.py"), *(("--pip-wheel", wheel) if wheel else ()))
+        cmds.append(Command(verify, purpose="verify: ssl/ctypes/sqlite3/venv, pip check, a C extension builds"))
+        if fresh:
+            backup = venvsafety.existing(env.probe, venv).backup
+            cmds.append(Command((kit, ATOMIC, "promote", stage, venv, "--stamp", stamp, *(("--backup", backup) if backup else ())),
+                                purpose="move the verified venv into place" + (f" (the existing one is kept at {backup})" if backup else "")))
+            if spec.kind == "pdm":
+                cmds.append(Command((kit, VENVOPS, "pdm-python", str(spec.project), stage, venv),
+                                    purpose="PDM's remembered interpreter (.pdm-python) follows the venv"))
+        else:
+            cmds.append(Command((kit, VENVOPS, "stamp", venv, "--stamp", stamp), purpose="record what the venv now matches"))
+        if spec.lock_written:
+            cmds.append(Command((kit, VENVOPS, "restamp", venv, str(spec.project), *(_rel(cfg.project, p) for p in deciding(spec))),
+                                purpose="the stamp covers the lock the tool just wrote"))
+        if spec.nothing:
+            why += f"; {spec.notices[-1]}"
         return Change(why, tuple(cmds))

@@ -1,0 +1,340 @@
+"""The interpreter decision and the venv per source, as tables: project files and facts in, argv out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fakes import FakeProbe
+
+from provision import plan as plan_mod
+from provision import session
+from provision.atomic import STAMP
+from provision.errors import ProvisionError
+from provision.platforms import presets, profiles
+from provision.project import config, detect, interpreter
+from provision.steps import Options, StepEnv
+from provision.steps.locktool import LockTool
+from provision.steps.packages import wanted
+from provision.steps.venv import ProjectVenv, inputs
+from tests.test_detect import GROUPS, HASHED_REQ, PDM_LOCK, PEP621, PIPFILE, PIPFILE_LOCK, POETRY2_LOCK, POETRY_PYPROJECT, PYLOCK, UV_LOCK
+
+WHEEL = "/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl"
+
+
+def write(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return tmp_path
+
+
+def env_for(tmp_path: Path, files: dict[str, str], key: str = "debian:12", probe=None, pythons=None, downloads=False) -> StepEnv:
+    write(tmp_path, files)
+    facts = presets.load(key)
+    if pythons is not None:
+        facts = replace(facts, pythons=pythons)
+    prof = profiles.resolve(facts).profile
+    cfg = config.load(tmp_path, python_downloads=downloads)
+    spec = detect.detect(cfg)
+    choice = interpreter.decide(facts, cfg, prof, spec)
+    env = StepEnv(facts, prof, cfg, probe or FakeProbe(), choice.python, Options(), spec=spec)
+    env = session.with_choice(env, facts, choice)
+    return replace(env, python=replace(env.python, pip_wheel=WHEEL))
+
+
+# -- the interpreter ----------------------------------------------------------------------
+
+PY313 = {"pyproject.toml": "[project]\nname = 'a'\nversion = '1'\nrequires-python = '>=3.13'\n"}
+
+INSTALLS = [
+    # preset, project files, (packages, repository, download, interpreter path)
+    ("fedora:40", PY313, (("python3.14",), None, None, "/usr/bin/python3.14")),
+    ("ubuntu:22.04", PY313, (("python3.14",), "ppa:deadsnakes/ppa", None, "/usr/bin/python3.14")),
+    ("ubuntu:24.04", {**PY313, ".python-version": "3.13\n"}, (("python3.13",), "ppa:deadsnakes/ppa", None, "/usr/bin/python3.13")),
+    ("macos:14", {**PY313, ".python-version": "3.13\n"}, (("python@3.13",), None, None, "/opt/homebrew/bin/python3.13")),
+    ("windows:11", {**PY313, ".python-version": "3.13\n"}, (("Python.Python.3.13",), None, None, None)),
+    ("rocky:9", {"pyproject.toml": "[project]\nname='a'\nversion='1'\nrequires-python='>=3.12'\n"}, (("python3.12",), None, None,
+                                                                                                    "/usr/bin/python3.12")),
+    ("opensuse-leap:15.6", {".python-version": "3.12\n", "requirements.txt": "x\n"}, (("python312",), None, None, "/usr/bin/python3.12")),
+]
+
+
+@pytest.mark.parametrize(("key", "files", "expected"), INSTALLS, ids=[i[0] for i in INSTALLS])
+def test_missing_interpreter_is_installed_from_profile_data(tmp_path, key, files, expected):
+    env = env_for(tmp_path, files, key)
+    packages, repository, download, path = expected
+    assert (env.python_packages, env.python_repository, env.python_download) == (packages, repository, download)
+    if path:
+        assert env.python.path == path
+    assert ("python", packages) in wanted(env)
+    names = plan_mod.build(env).names
+    assert ("python-repository" in names) is bool(repository)
+    if repository:
+        assert names.index("python-repository") < names.index("system-packages")
+
+
+def test_deadsnakes_is_an_explicit_repository_step(tmp_path):
+    env = env_for(tmp_path, PY313, "ubuntu:22.04", FakeProbe())
+    from provision.steps.locktool import PythonRepository
+
+    change = PythonRepository().check(env)
+    assert change.commands[-1].argv == ("add-apt-repository", "-y", "ppa:deadsnakes/ppa") and change.commands[-1].sudo
+    # the versioned venv and headers packages join the one transaction
+    pkgs = [p for _, ps in wanted(env) for p in ps]
+    assert {"python3.14", "python3.14-venv", "python3.14-dev"} <= set(pkgs)
+
+
+def test_no_interpreter_is_a_clear_error_with_the_ways_out(tmp_path):
+    with pytest.raises(ProvisionError) as e:
+        env_for(tmp_path, PY313, "debian:12")
+    text = str(e.value)
+    assert "needs Python '>=3.13' (pyproject.toml requires-python)" in text
+    assert "/usr/bin/python3 (3.11.2)" in text and "--python-downloads" in text and "Debian 13 has 3.13" in text
+
+
+def test_downloads_allowed_plan_uv(tmp_path):
+    env = env_for(tmp_path, PY313, "debian:12", downloads=True)
+    assert env.python_download == "3.14" and env.python.path.endswith("/.local/bin/python3.14")
+    p = plan_mod.build(env)
+    assert p.names[-2:] == ["python-download", "project-venv"] and p.lanes == ()
+    from provision.steps.locktool import PythonDownload
+
+    argvs = [c.argv for c in PythonDownload().check(env).commands]
+    assert argvs[0][1:3] == ("install", "uv==0.13.9") and argvs[-1][1:] == ("python", "install", "3.14")
+
+
+def test_newest_satisfying_interpreter_wins(tmp_path):
+    facts = presets.load("debian:12")
+    base = facts.pythons[0]
+    pythons = (base, replace(base, path="/opt/py312/bin/python3", version="3.12.7", is_default=False),
+               replace(base, path="/opt/py310/bin/python3", version="3.10.14", is_default=False))
+    env = env_for(tmp_path, {"requirements.txt": "x\n"}, pythons=pythons)
+    assert env.python.version == "3.12.7"
+    env = env_for(tmp_path, {".python-version": "3.11\n"}, pythons=pythons)
+    assert env.python.version == "3.11.2"
+
+
+def test_never_a_version_the_project_excludes(tmp_path):
+    write(tmp_path, {".python-version": "3.9\n", "pyproject.toml": "[project]\nname='a'\nversion='1'\nrequires-python='>=3.10'\n"})
+    facts = presets.load("debian:12")
+    cfg = config.load(tmp_path)
+    with pytest.raises(ProvisionError, match="'3.9' \\(.python-version\\); '>=3.10'"):
+        interpreter.decide(facts, cfg, profiles.resolve(facts).profile, detect.detect(cfg))
+    with pytest.raises(ProvisionError, match="excludes"):
+        interpreter.decide(facts, cfg, profiles.resolve(facts).profile, detect.detect(cfg), override="/usr/bin/python3")
+
+
+@pytest.mark.parametrize("key", presets.keys())
+def test_dry_run_shows_the_interpreter_decision_for_every_preset(tmp_path, key):
+    write(tmp_path, PY313)
+    try:
+        prepared = session.prepare(None, project=str(tmp_path), platform=key, dry_run=True)
+    except ProvisionError as e:
+        assert "Ways out" in str(e)
+        return
+    assert prepared.choice is not None and prepared.choice.reason
+    assert prepared.choice.constraints[0].contains(prepared.env.python.version.replace(".0", ".1"))
+
+
+# -- the venv per source ------------------------------------------------------------------
+
+def argvs(env: StepEnv) -> list[tuple[str, ...]]:
+    return [c.argv for c in ProjectVenv().check(env).commands]
+
+
+def test_uv_lock_is_checked_then_synced_into_the_stage(tmp_path):
+    env = env_for(tmp_path, {"pyproject.toml": PEP621, "uv.lock": UV_LOCK}, pythons=None)
+    change = ProjectVenv().check(env)
+    cmds = change.commands
+    stage, venv = f"{tmp_path}/.venv.partial", f"{tmp_path}/.venv"
+    uv = f"{env.facts.home}/.local/bin/uv"
+    assert cmds[0].argv[2:] == ("stage", stage)  # a marked directory: only what the kit marked is ever promoted
+    assert cmds[1].argv[:3] == (env.python.path, "-m", "venv") and cmds[1].argv[-1] == stage  # uv syncs into it (UV_PYTHON)
+    cmds = cmds[2:]
+    assert cmds[0].argv[1].endswith("venvops.py") and cmds[0].argv[2:7] == ("lock-check", "--lock", f"{tmp_path}/uv.lock", "--refresh", "uv lock")
+    assert cmds[0].argv[-6:] == ("--", uv, "lock", "--check", "--directory", str(tmp_path))
+    assert cmds[1].argv == (uv, "sync", "--frozen", "--directory", str(tmp_path), "--extra", "test")
+    assert dict(cmds[1].env)["UV_PROJECT_ENVIRONMENT"] == stage and dict(cmds[1].env)["UV_PYTHON_DOWNLOADS"] == "never"
+    assert cmds[2].argv[1].endswith("verify_venv.py") and cmds[2].argv[-2:] == ("--pip-wheel", WHEEL)
+    assert cmds[3].argv[2:5] == ("promote", stage, venv)
+
+
+TOOLS = [
+    # files, sync argv tail, env that points the tool at the stage
+    ({"pyproject.toml": POETRY_PYPROJECT, "poetry.lock": POETRY2_LOCK}, ("sync", "--directory"), ("VIRTUAL_ENV", "POETRY_VIRTUALENVS_IN_PROJECT")),
+    ({"pyproject.toml": PEP621, "pdm.lock": PDM_LOCK}, ("sync", "-p"), ("VIRTUAL_ENV", "PDM_IGNORE_SAVED_PYTHON")),
+    ({"Pipfile": PIPFILE, "Pipfile.lock": PIPFILE_LOCK}, ("sync", "--dev"), ("VIRTUAL_ENV", "PIPENV_VENV_IN_PROJECT")),
+    ({"Pipfile": PIPFILE}, ("install", "--dev"), ("VIRTUAL_ENV", "PIPENV_VENV_IN_PROJECT")),
+]
+
+
+@pytest.mark.parametrize(("files", "sync", "env_keys"), TOOLS)
+def test_lock_tools_sync_into_the_kits_stage(tmp_path, files, sync, env_keys):
+    env = env_for(tmp_path, files)
+    cmds = ProjectVenv().check(env).commands
+    stage = f"{tmp_path}/.venv.partial"
+    assert cmds[0].argv[2:] == ("stage", stage)
+    assert cmds[1].argv[:3] == (env.python.path, "-m", "venv")
+    sync_cmd = next(c for c in cmds if c.argv[1:1 + len(sync)] == sync)
+    assert all(k in dict(sync_cmd.env) for k in env_keys) and dict(sync_cmd.env)["VIRTUAL_ENV"] == stage
+    assert plan_mod.build(env).lanes == ()
+    assert "lock-tool" in plan_mod.build(env).names
+
+
+def test_pylock_with_uv_pip_sync_and_hash_checking(tmp_path):
+    env = env_for(tmp_path, {"pyproject.toml": PEP621, "pylock.toml": PYLOCK})
+    a = argvs(env)
+    uv = f"{env.facts.home}/.local/bin/uv"
+    assert (uv, "pip", "sync", "--python", f"{tmp_path}/.venv.partial/bin/python", f"{tmp_path}/pylock.toml") in a
+    assert any(x[:4] == (uv, "pip", "install", "--python") and x[-2:] == ("-e", str(tmp_path)) for x in a)
+
+
+def test_hashed_files_get_a_call_of_their_own(tmp_path):
+    env = env_for(tmp_path, {"requirements.txt": HASHED_REQ, "requirements-dev.txt": "pytest\n",
+                             "pyproject.toml": PEP621})
+    a = argvs(env)
+    hashed = [x for x in a if "--require-hashes" in x]
+    assert len(hashed) == 1 and hashed[0][-2:] == ("-r", f"{tmp_path}/requirements.txt") and "-e" not in hashed[0]
+    rest = [x for x in a if "-e" in x]
+    assert rest[0][-4:] == ("-r", f"{tmp_path}/requirements-dev.txt", "-e", f"{tmp_path}[test]")
+    # the kit adds only pip: no setuptools, no wheel
+    assert not any("setuptools" in x or "wheel" in x[-1:] for x in a)
+
+
+def test_groups_go_to_pip_as_requirements(tmp_path):
+    env = env_for(tmp_path, {"pyproject.toml": GROUPS})
+    a = argvs(env)
+    assert any(x[-3:] == ("idna>=3", "pytest>=8", "coverage") for x in a)
+
+
+def test_nothing_declared_is_visible(tmp_path):
+    env = env_for(tmp_path, {})
+    change = ProjectVenv().check(env)
+    assert "declares nothing" in change.reason
+
+
+def stamped(env: StepEnv, have: dict) -> StepEnv:
+    """A healthy venv the kit built from ``have`` (stamp, pyvenv.cfg, interpreter, site-packages)."""
+    from conftest import healthy_venv
+
+    return replace(env, probe=FakeProbe(files=healthy_venv(str(env.config.venv), have)))
+
+
+def test_unchanged_project_is_skipped_without_any_tool_call(tmp_path):
+    env = env_for(tmp_path, {"pyproject.toml": PEP621, "uv.lock": UV_LOCK})
+    env = stamped(env, inputs(env))
+    change = ProjectVenv().check(env)
+    assert change.commands == () and "up to date" in change.reason
+
+
+def test_edited_lock_updates_in_place_changing_only_what_differs(tmp_path):
+    env = env_for(tmp_path, {"pyproject.toml": PEP621, "uv.lock": UV_LOCK})
+    old = inputs(env)
+    (tmp_path / "uv.lock").write_text(UV_LOCK.replace('version = "3.10"', 'version = "3.9"'))
+    env = stamped(env, old)
+    change = ProjectVenv().check(env)
+    assert "contents of uv.lock" in change.reason
+    sync = next(c for c in change.commands if "sync" in c.argv)
+    assert dict(sync.env)["UV_PROJECT_ENVIRONMENT"] == f"{tmp_path}/.venv"  # in place: uv changes only what differs
+    assert change.commands[-1].argv[2] == "stamp" and not any("promote" in c.argv for c in change.commands)
+
+
+def test_tool_pinned_and_installed_with_pipx(tmp_path):
+    env = env_for(tmp_path, {"pyproject.toml": PEP621, "uv.lock": UV_LOCK})
+    change = LockTool().check(env)
+    assert change.commands[0].argv[1:] == ("install", "uv==0.13.9")
+    meta = f"{env.facts.pipx_home}/venvs/uv/pipx_metadata.json"
+    env = replace(env, probe=FakeProbe(files={meta: json.dumps({"main_package": {"package_version": "0.13.9"}})}))
+    assert LockTool().check(env).commands == ()
+    env = replace(env, probe=FakeProbe(files={meta: json.dumps({"main_package": {"package_version": "0.4.0"}})}))
+    assert LockTool().check(env).commands[0].argv[1:] == ("install", "--force", "uv==0.13.9")
+
+
+def test_ca_and_index_reach_the_tool(tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    env = env_for(tmp_path, {"pyproject.toml": PEP621 + "\n[tool.provision]\nca-bundle = 'ca.pem'\nindex-url = 'https://idx.example/simple'\n",
+                             "uv.lock": UV_LOCK})
+    sync = next(c for c in ProjectVenv().check(env).commands if "sync" in c.argv)
+    e = dict(sync.env)
+    assert e["SSL_CERT_FILE"] == e["REQUESTS_CA_BUNDLE"] == env.pip_cert and e["UV_DEFAULT_INDEX"] == "https://idx.example/simple"
+
+
+def test_a_lock_the_tool_writes_is_stamped_after_the_run(tmp_path):
+    """Pipfile alone: pipenv writes Pipfile.lock; the stamp must cover it, or the second run would not be changed=0."""
+    from provision.steps import venvops
+
+    env = env_for(tmp_path, {"Pipfile": PIPFILE})
+    change = ProjectVenv().check(env)
+    last = change.commands[-1].argv
+    assert last[2:5] == ("restamp", f"{tmp_path}/.venv", str(tmp_path)) and set(last[5:]) == {"Pipfile", "Pipfile.lock"}
+    # the run: promote wrote the plan's stamp, pipenv wrote the lock, restamp hashes it
+    venv = tmp_path / ".venv"
+    venv.mkdir()
+    plan_stamp = next(c.argv[-1] for c in change.commands if "promote" in c.argv)
+    (venv / STAMP).write_text(plan_stamp)
+    (tmp_path / "Pipfile.lock").write_text(PIPFILE_LOCK)
+    venvops.main(list(last[2:]))
+    again = env_for(tmp_path, {})
+    assert again.project.lock is not None and not again.project.lock_written
+    from conftest import healthy_venv
+
+    stamp = json.loads((venv / STAMP).read_text())
+    files = {**healthy_venv(str(venv), stamp["inputs"]), f"{venv}/{STAMP}": (venv / STAMP).read_text()}
+    assert ProjectVenv().check(replace(again, probe=FakeProbe(files=files))).commands == ()
+
+
+@pytest.mark.parametrize(
+    ("files", "shown"),
+    [
+        ({"pyproject.toml": PEP621, "uv.lock": UV_LOCK, "requirements.txt": "idna\n"},
+         ["uv lock, installed with uv==0.13.9", "used: uv.lock", "ignored: requirements.txt — uv.lock decides the install",
+          "python: /usr/bin/python3 (3.11.2); newest interpreter here that satisfies '>=3.10' (uv.lock requires-python)"]),
+        ({}, ["notice: the project declares nothing to install", "\nnotice: the project declares nothing to install"]),
+    ],
+)
+def test_dry_run_shows_files_used_ignored_and_the_notice(tmp_path, files, shown):
+    import io
+
+    write(tmp_path, files)
+    out = io.StringIO()
+    assert session.bootstrap(None, project=str(tmp_path), platform="debian:12", dry_run=True, out=out) == 0
+    text = out.getvalue()
+    for s in shown:
+        assert s in text, text
+
+
+def test_requirement_file_that_installs_the_project_itself(tmp_path):
+    """requests' requirements-dev.txt starts with "-e .[socks]": pip runs in the project (relative
+    paths are pip's cwd's), and the project is not given a second time."""
+    env = env_for(tmp_path, {"pyproject.toml": PEP621, "requirements-dev.txt": "-e .[socks]\npytest\n"})
+    assert env.project.install_project and env.project.editable_in_requirements
+    pip = [x for x in argvs(env) if "pip" in x and "install" in x][-1]
+    assert pip[2:5] == ("in-dir", str(tmp_path), "--") and "-e" not in pip
+
+
+def test_an_exact_patch_version_is_installable(tmp_path):
+    env = env_for(tmp_path, {".python-version": "3.13.1\n", "requirements.txt": "x\n"}, "fedora:40")
+    assert env.python_packages == ("python3.13",)
+
+
+GROUP_FLAGS = [
+    # files + config, the tool's sync flags
+    ({"pyproject.toml": PEP621 + "\n[dependency-groups]\nlint = ['ruff']\n[tool.provision]\ngroups = ['lint']\n", "uv.lock": UV_LOCK},
+     ("--no-default-groups", "--group", "lint", "--extra", "test")),
+    ({"pyproject.toml": PEP621 + "\n[tool.provision]\ngroups = 'all'\n", "uv.lock": UV_LOCK}, ("--all-groups", "--extra", "test")),
+    ({"pyproject.toml": POETRY_PYPROJECT + "\n[tool.provision]\ngroups = ['docs']\n", "poetry.lock": POETRY2_LOCK}, ("--only", "main,docs")),
+    ({"pyproject.toml": PEP621 + "\n[tool.pdm.dev-dependencies]\nlint = ['ruff']\n[tool.provision]\ngroups = ['lint']\n", "pdm.lock": PDM_LOCK},
+     ("-G", "lint", "-G", "test")),
+]
+
+
+@pytest.mark.parametrize(("files", "flags"), GROUP_FLAGS)
+def test_groups_and_extras_reach_the_tool(tmp_path, files, flags):
+    env = env_for(tmp_path, files)
+    sync = next(c.argv for c in ProjectVenv().check(env).commands if "sync" in c.argv)
+    assert sync[-len(flags):] == flags
