@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ..machine.facts import PythonInstall
+from ..platforms.profiles import fill_version
 from . import Finding
 from . import tls as tls_mod
 from .fixes import Machine, render
@@ -190,7 +191,7 @@ def check_venv(i: Inputs) -> list[Finding]:
         if m.profile and py.os_managed and m.facts.default_python and py.minor != m.facts.default_python.minor and m.profile.versioned_venv:
             from .fixes import install_command
 
-            f.fix[0] = install_command(m, (m.profile.versioned_venv.replace("{version}", py.minor),))
+            f.fix[0] = install_command(m, (fill_version(m.profile.versioned_venv, py.minor),))
         return [f]
     return [_ok("venv-unavailable", f"{py.path}: venv and ensurepip available")]
 

@@ -24,7 +24,7 @@ from ..errors import ProvisionError
 from ..machine.facts import Facts
 from ..paths import data_dir
 from ..platforms.pkgmgr import adapter
-from ..platforms.profiles import Profile
+from ..platforms.profiles import Profile, fill_version
 from . import Finding, conflicts
 from .rules import LIBC_HEADERS, Hit, LogFacts
 
@@ -197,7 +197,7 @@ def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
                 minor in log.explicit_minors or _os_python(machine, minor)):
             ctx.flags.add("versioned")
             v["version"] = minor
-            v["headers"] = prof.versioned_headers.replace("{version}", minor).replace("{version_nodot}", minor.replace(".", ""))
+            v["headers"] = fill_version(prof.versioned_headers, minor)
     elif c == "venv-unavailable":
         minor = log.venv_minor
         v["version"] = minor or ""
@@ -205,7 +205,7 @@ def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
         # elsewhere a failing venv is a broken installation, not a missing package
         if prof and prof.versioned_venv and prof.needs.get("venv") and minor and minor != _default_minor(machine):
             ctx.flags.add("versioned")
-            v["venv"] = prof.versioned_venv.replace("{version}", minor).replace("{version_nodot}", minor.replace(".", ""))
+            v["venv"] = fill_version(prof.versioned_venv, minor)
     elif c == "missing-native-library":
         needs = hit.needs or ([hit.need] if hit.need else [])
         if needs:
