@@ -152,11 +152,12 @@ def test_uv_lock_is_checked_then_synced_into_the_stage(tmp_path):
     cmds = change.commands
     stage, venv = f"{tmp_path}/.venv.partial", f"{tmp_path}/.venv"
     uv = f"{env.facts.home}/.local/bin/uv"
-    assert cmds[0].argv[2:] == ("stage", stage)  # a marked directory: only what the kit marked is ever promoted
-    assert cmds[1].argv[:3] == (env.python.path, "-m", "venv") and cmds[1].argv[-1] == stage  # uv syncs into it (UV_PYTHON)
-    cmds = cmds[2:]
+    # the lock's freshness first: a stale lock stops the run before anything is built
     assert cmds[0].argv[1].endswith("venvops.py") and cmds[0].argv[2:7] == ("lock-check", "--lock", f"{tmp_path}/uv.lock", "--refresh", "uv lock")
     assert cmds[0].argv[-6:] == ("--", uv, "lock", "--check", "--directory", str(tmp_path))
+    assert cmds[1].argv[2:] == ("stage", stage)  # a marked directory: only what the kit marked is ever promoted
+    assert cmds[2].argv[:3] == (env.python.path, "-m", "venv") and cmds[2].argv[-1] == stage  # uv syncs into it (UV_PYTHON)
+    cmds = [cmds[0], *cmds[3:]]
     assert cmds[1].argv == (uv, "sync", "--frozen", "--directory", str(tmp_path), "--extra", "test")
     assert dict(cmds[1].env)["UV_PROJECT_ENVIRONMENT"] == stage and dict(cmds[1].env)["UV_PYTHON_DOWNLOADS"] == "never"
     assert cmds[2].argv[1].endswith("verify_venv.py") and cmds[2].argv[-2:] == ("--pip-wheel", WHEEL)
@@ -177,8 +178,9 @@ def test_lock_tools_sync_into_the_kits_stage(tmp_path, files, sync, env_keys):
     env = env_for(tmp_path, files)
     cmds = ProjectVenv().check(env).commands
     stage = f"{tmp_path}/.venv.partial"
-    assert cmds[0].argv[2:] == ("stage", stage)
-    assert cmds[1].argv[:3] == (env.python.path, "-m", "venv")
+    first = 1 if cmds[0].argv[2:3] == ("lock-check",) else 0  # a lock is checked before anything is built
+    assert cmds[first].argv[2:] == ("stage", stage)
+    assert cmds[first + 1].argv[:3] == (env.python.path, "-m", "venv")
     sync_cmd = next(c for c in cmds if c.argv[1:1 + len(sync)] == sync)
     assert all(k in dict(sync_cmd.env) for k in env_keys) and dict(sync_cmd.env)["VIRTUAL_ENV"] == stage
     assert plan_mod.build(env).lanes == ()

@@ -63,6 +63,18 @@ def compile_directly(src: str, out: str) -> str | None:
     return target
 
 
+def can_build_wheels() -> bool:
+    """setuptools can make a wheel here: it has bdist_wheel itself (70.1 and later) or the wheel
+    package is there. An old venv's setuptools (Debian 11's 44, from ensurepip) without wheel
+    cannot, and the probe is then compiled directly."""
+    if importlib.util.find_spec("wheel") is not None:
+        return True
+    try:
+        return importlib.util.find_spec("setuptools.command.bdist_wheel") is not None
+    except ImportError:
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     wheel = args[args.index("--pip-wheel") + 1] if "--pip-wheel" in args else None
@@ -89,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         src = os.path.join(tmp, "src")
         shutil.copytree(os.path.join(HERE, "cext"), src)
         site = os.path.join(tmp, "site")
-        if has_setuptools or os.name == "nt":
+        if os.name == "nt" or (has_setuptools and can_build_wheels()):
             wheels = os.path.join(tmp, "wheels")
             res = subprocess.run(
                 [*pip, "wheel", "--no-index", "--no-deps", "--no-build-isolation", "-q", "-w", wheels, src], check=False

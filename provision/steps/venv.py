@@ -239,13 +239,28 @@ def in_project(env: StepEnv, argv: tuple[str, ...]) -> tuple[str, ...]:
     return (env.options.kit_python, VENVOPS, "in-dir", str(env.project.project), "--", *argv)
 
 
+def lock_check_commands(env: StepEnv, venv: str) -> list[Command]:
+    """The lock tool's own freshness check: it runs before anything is built, so a stale lock
+    leaves nothing behind (the kit never silently re-resolves a locked project)."""
+    spec = env.project
+    tool = spec.tool or ""
+    if spec.kind == "pylock" or not spec.lock or spec.lock_written:
+        return []
+    exe, project, kit = tool_exe(env, tool), str(spec.project), env.options.kit_python
+    tenv = tool_env(env, venv)
+    checks = {"uv": (exe, "lock", "--check", "--directory", project), "poetry": (exe, "check", "--lock", "--directory", project),
+              "pdm": (exe, "lock", "--check", "-p", project), "pipenv": (exe, "verify")}
+    return [Command((kit, VENVOPS, "lock-check", "--lock", str(spec.lock.path), "--refresh", spec.refresh, "--", *checks[tool]),
+                    env=(*tenv, ("PIPENV_PIPFILE", str(spec.project / "Pipfile"))) if tool == "pipenv" else tenv,
+                    purpose=f"{spec.lock.path.name} matches pyproject.toml (the tool's own check; nothing is re-resolved)")]
+
+
 def tool_commands(env: StepEnv, venv: str, *, update: bool) -> list[Command]:
-    """The lock tool's freshness check, then its sync into ``venv``."""
+    """The lock tool's sync into ``venv`` (after ``lock_check_commands``)."""
     spec = env.project
     tool = spec.tool or ""
     exe = tool_exe(env, tool)
     tenv = tool_env(env, venv)
-    kit = env.options.kit_python
     project = str(spec.project)
     cmds: list[Command] = []
     flags = _group_flags(spec)
@@ -258,13 +273,6 @@ def tool_commands(env: StepEnv, venv: str, *, update: bool) -> list[Command]:
             cmds.append(Command((exe, "pip", "install", "--python", py, "--no-deps", "-e", project), env=tenv,
                                 purpose="the project itself, editable (its dependencies are the lock's)"))
         return cmds
-    lock = str(spec.lock.path) if spec.lock else ""
-    checks = {"uv": (exe, "lock", "--check", "--directory", project), "poetry": (exe, "check", "--lock", "--directory", project),
-              "pdm": (exe, "lock", "--check", "-p", project), "pipenv": (exe, "verify")}
-    if spec.lock and not spec.lock_written:
-        cmds.append(Command((kit, VENVOPS, "lock-check", "--lock", lock, "--refresh", spec.refresh, "--", *checks[tool]),
-                            env=(*tenv, ("PIPENV_PIPFILE", str(spec.project / "Pipfile"))) if tool == "pipenv" else tenv,
-                            purpose=f"{spec.lock.path.name} matches pyproject.toml (the tool's own check; nothing is re-resolved)"))
     sync = {"uv": (exe, "sync", "--frozen", "--directory", project),
             "poetry": (exe, "sync", "--directory", project) if spec.lock else (exe, "install", "--directory", project),
             "pdm": (exe, "sync", "-p", project) if spec.lock else (exe, "install", "-p", project),
@@ -329,6 +337,8 @@ class ProjectVenv(Step):
         py = venv_python(env, target)
         cmds: list[Command] = [*cleanup]
         tool = spec.tool if spec.kind != "pylock" else None
+        if spec.tool:
+            cmds += lock_check_commands(env, target)
         if fresh:
             # a marked directory first (the kit only ever promotes or discards what carries its mark), then
             # the venv with the chosen interpreter: uv syncs into it (UV_PYTHON names the same one); pip
