@@ -25,21 +25,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def bundled_pip_wheel() -> str | None:
-    """The pip wheel this interpreter's ensurepip installs from (as provision.machine.pyprobe finds it)."""
-    import sysconfig
+    """The pip wheel this interpreter's ensurepip installs from: the interpreter probe's own finder
+    (``provision/machine/interp_probe.py``, a script of the standard library only), run from its file
+    because this script runs inside the venv, where the kit's package is not importable."""
+    import runpy
 
-    dirs = [sysconfig.get_config_var("WHEEL_PKG_DIR") or ""]
-    try:
-        spec = importlib.util.find_spec("ensurepip")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is not None and spec.submodule_search_locations:
-        dirs += [os.path.join(p, "_bundled") for p in spec.submodule_search_locations]
-    for d in dirs:
-        found = sorted(glob.glob(os.path.join(glob.escape(d), "pip-*.whl"))) if d else []
-        if found:
-            return found[-1]
-    return None
+    probe = os.path.join(os.path.dirname(HERE), "machine", "interp_probe.py")
+    return runpy.run_path(probe)["pip_wheel"]()
 
 
 def compile_directly(src: str, out: str) -> str | None:
