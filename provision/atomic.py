@@ -62,7 +62,8 @@ def stage(path: Path) -> None:
     """An empty directory marked as the kit's build (``python -m venv`` fills an existing directory)."""
     if os.path.lexists(path):
         raise Refused(f"{path} already exists; it was left as it is")
-    path.mkdir(parents=False)
+    path.parent.mkdir(parents=True, exist_ok=True)  # e.g. ~/.cache/provision on a fresh account
+    path.mkdir()
     (path / BUILDING).write_text("provision is building a venv here; an interrupted build is discarded by the next run\n",
                                  encoding="utf-8")
 

@@ -31,7 +31,8 @@ WINGET = ("--exact", "--silent", "--accept-package-agreements", "--accept-source
 def pipx_self(python: str, home: str = "/home/dev") -> list[tuple[str, ...]]:
     tmp = f"{home}/.cache/provision/pipx-bootstrap"
     return [
-        (python, "-m", "venv", "--clear", tmp),
+        (KIT, PACKAGE.parent.joinpath("provision", "atomic.py").as_posix(), "stage", tmp),
+        (python, "-m", "venv", tmp),
         (f"{tmp}/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "pipx"),
         (f"{tmp}/bin/python", "-m", "pipx", "install", "pipx"),
         (KIT, PACKAGE.parent.joinpath("provision", "atomic.py").as_posix(), "discard", tmp),
@@ -64,7 +65,8 @@ FIRST_RUN = {
         ("winget", "install", "--id", "Python.Python.3.12", *WINGET),
         ("winget", "install", "--id", "Microsoft.VisualStudio.2022.BuildTools", *WINGET, "--override",
          "--quiet --wait --add Microsoft.VisualStudio.Workload.VCTools --includeRecommended"),
-        ("C:\\Users\\dev\\AppData\\Local\\Programs\\Python\\Python312\\python.exe", "-m", "venv", "--clear",
+        (KIT, PACKAGE.parent.joinpath("provision", "atomic.py").as_posix(), "stage", "C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap"),
+        ("C:\\Users\\dev\\AppData\\Local\\Programs\\Python\\Python312\\python.exe", "-m", "venv",
          "C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap"),
         ("C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap\\Scripts\\python.exe", "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "pipx"),
         ("C:\\Users\\dev\\.cache\\provision\\pipx-bootstrap\\Scripts\\python.exe", "-m", "pipx", "install", "pipx"),

@@ -70,12 +70,17 @@ class PipxInstalled(Step):
             return Change(f"pipx at {found}")
         tmp = _join(env, env.home, ".cache", "provision", "pipx-bootstrap")
         py = _join(env, tmp, "Scripts" if env.windows else "bin", "python.exe" if env.windows else "python")
+        kit = env.options.kit_python
+        # the throwaway venv is built in a directory the kit marks, so that only it is ever discarded
+        leftover = (Command((kit, ATOMIC, "discard", tmp), purpose="remove an interrupted bootstrap of pipx"),) if env.probe.exists(tmp) else ()
         cmds = (
-            Command((env.python.path, "-m", "venv", "--clear", tmp), purpose="throwaway venv to bootstrap pipx"),
+            *leftover,
+            Command((kit, ATOMIC, "stage", tmp), purpose="a marked directory for the throwaway venv"),
+            Command((env.python.path, "-m", "venv", tmp), purpose="throwaway venv to bootstrap pipx"),
             Command((py, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "pipx"), env=ca_env(env),
                     purpose="pipx into the throwaway venv"),
             Command((py, "-m", "pipx", "install", "pipx"), env=ca_env(env), purpose="pipx installs itself into its own venv"),
-            Command((env.options.kit_python, ATOMIC, "discard", tmp), purpose="remove the throwaway venv"),
+            Command((kit, ATOMIC, "discard", tmp), purpose="remove the throwaway venv"),
         )
         return Change(f"no pipx on PATH or at {own}; the {env.profile.name} profile installs it with pipx itself", cmds)
 
