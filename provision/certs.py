@@ -17,6 +17,9 @@ from .errors import ConfigError
 
 BEGIN, END = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
 ANY_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+# contents already validated -> their certificates: a run reads the bundle when it starts and again in
+# the CA step (a corporate bundle may hold a hundred certificates); keyed by the bytes read, never stale
+_validated: dict[bytes, tuple[bytes, ...]] = {}
 
 
 def pem_blocks(data: bytes) -> list[bytes]:
@@ -40,6 +43,8 @@ def pem_certificates(path: Path, *, origin: str = "--ca-bundle") -> list[bytes]:
         data = path.read_bytes()
     except OSError as e:
         raise ConfigError(f"{origin}: {path} cannot be read ({e.strerror}).", "Check the path and its permissions.") from e
+    if data in _validated:
+        return list(_validated[data])
     other = sorted({m.group(1).decode() for m in ANY_BEGIN.finditer(data)} - {"CERTIFICATE"})
     if other:
         raise ConfigError(
@@ -65,6 +70,7 @@ def pem_certificates(path: Path, *, origin: str = "--ca-bundle") -> list[bytes]:
             raise ConfigError(f"{origin}: certificate #{i} in {path} is not an X.509 certificate.",
                               "Re-export the certificate as PEM.")
         out.append(der)
+    _validated[data] = tuple(out)
     return out
 
 

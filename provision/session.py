@@ -25,7 +25,7 @@ from .platforms import presets, profiles
 from .project import config as config_mod
 from .project import detect, interpreter
 from .project.detect import ProjectSpec
-from .run import diagnosis, report
+from .run import report
 from .run.lock import Busy, exclusive
 from .run.log import RunLog, log_path
 from .run.progress import Progress
@@ -149,6 +149,13 @@ def prepare(
     return Prepared(facts, resolution, env, plan.build(env), warnings, choice)
 
 
+def diagnose_failure(output: str, facts: Facts, profile: profiles.Profile) -> str:
+    """A failed command's output -> the diagnosis text (the runner asks only when a step fails)."""
+    from .run import diagnosis  # explain's rules and the build-needs table: a no-op run never needs them
+
+    return diagnosis.diagnose(output, facts, profile).text
+
+
 def lock_path() -> str:
     return os.path.join(platformdirs.user_state_dir("provision"), "bootstrap.lock")
 
@@ -200,7 +207,7 @@ def bootstrap(
     log = RunLog(None if dry_run else log_path("bootstrap"))
     runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=interactive,
                     log=log, progress=Progress(quiet=False), confirm_only=confirm_only,
-                    diagnose=lambda output: diagnosis.diagnose(output, facts, prepared.resolution.profile).text)
+                    diagnose=lambda output: diagnose_failure(output, facts, prepared.resolution.profile))
 
     def refresh() -> StepEnv:
         fresh = with_downloaded(facts_mod.gather(), choice)

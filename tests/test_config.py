@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from provision.errors import ConfigError
@@ -135,3 +137,47 @@ def test_pipx_pins_are_pep440(tmp_path, spec, have, satisfied):
     cfg = config.load(tmp_path)
     req = config.pipx_requirement(cfg.pipx[0])
     assert req is not None and req.specifier.contains(have, prereleases=True) is satisfied
+
+
+# plain requirements (a name and version specifiers) are read with packaging.specifiers alone, so that
+# a no-op run never imports packaging's PEP 508 parser: they must read exactly as that parser reads them
+@pytest.mark.parametrize("text", [
+    "ruff", "Pre_Commit==3.0", "uv==0.13.9", "poetry<3,>=2.0", "hishel<2", "ruff==0.6.0rc1", "ruff>0.6",
+    "pkg~=1.4.2", "pkg!=1.0.*", "pkg==1.0+local.7", "pkg>=1!2.0.post1.dev3", "a.b-c_d>=1,<2,!=1.5",
+])
+def test_plain_requirement_reads_as_pep508(text):
+    from packaging.requirements import Requirement
+
+    plain, full = config.plain_requirement(text), Requirement(text)
+    assert plain is not None
+    assert (plain.name, str(plain.specifier), str(plain), plain.extras, plain.url, plain.marker) == \
+        (full.name, str(full.specifier), str(full), full.extras, full.url, full.marker)
+
+
+# any other shape (or specifiers packaging rejects) goes to the full parser, which accepts or words the error
+@pytest.mark.parametrize(("text", "valid"), [
+    ("black[jupyter]>=24", True), ("ruff >= 0.6", True), ("ruff (>=0.6)", True), ("ruff; python_version>'3'", True),
+    ("ruff @ https://example.invalid/ruff.whl", True), ("ruff==", False), ("ruff==1,", True), ("ruff>=1.0.*", False),
+    ("ruff===1.0", True), ("-ruff", False), ("ruff-", False), ("", False),
+])
+def test_other_requirements_go_to_the_full_parser(text, valid):
+    from packaging.requirements import InvalidRequirement
+
+    assert config.plain_requirement(text) is None
+    try:
+        config.requirement(text)
+    except InvalidRequirement:
+        assert not valid
+    else:
+        assert valid
+
+
+def test_a_plain_pipx_tool_does_not_import_the_pep508_parser():
+    import subprocess
+    import sys
+
+    code = ("import sys; from provision.project import config; assert config.pipx_requirement('ruff==0.6.9') is not None; "
+            "assert config.pipx_package_name('Pre_Commit>=3') == 'pre-commit'; print('packaging.requirements' in sys.modules)")
+    root = Path(config.__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(root)).stdout
+    assert out.strip() == "False"

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
@@ -25,6 +24,14 @@ LOCK_CHOICES = ("auto", "uv", "poetry", "pdm", "pipenv", "pylock", "none")
 NEED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EXTRA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 URL = re.compile(r"^(https|http|file)://[^\s'\"\\]+$")
+# a name and version specifiers, nothing else (no spaces, extras, URL or markers): how pipx tools and lock
+# tools are written, read with packaging.specifiers alone; anything else goes to packaging's full PEP 508
+# parser (whose tokenizer compiles many regexes: a no-op run with plain requirements never imports it)
+_VERSION = r"(?:~=|==|!=|<=|>=|<|>)[A-Za-z0-9.*+!_-]+"
+PLAIN_REQUIREMENT = re.compile(rf"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)((?:{_VERSION})(?:,{_VERSION})*)?")
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 
 @dataclass(frozen=True)
@@ -56,12 +63,55 @@ class ProjectConfig:
         return self.source or str(self.project)
 
 
-def pipx_requirement(spec: str) -> Requirement | None:
-    """A pipx tool as a PEP 508 requirement: a name, extras and a version range, nothing else."""
-    try:
-        req = Requirement(spec)
-    except InvalidRequirement:
+class PlainRequirement:
+    """A requirement that is a name and version specifiers: what the kit reads of packaging's
+    ``Requirement`` (name, specifier, extras, url, marker, str), from packaging's specifiers."""
+
+    url = None
+    marker = None
+
+    def __init__(self, name: str, specifier: SpecifierSet) -> None:
+        self.name, self.specifier, self.extras = name, specifier, set()
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.specifier}"
+
+    def __repr__(self) -> str:
+        return f"<PlainRequirement({str(self)!r})>"
+
+
+def plain_requirement(text: str) -> PlainRequirement | None:
+    """``text`` when it is a plain requirement (``ruff``, ``uv==0.13.9``, ``poetry>=2,<3``); None for
+    any other shape, and for specifiers packaging rejects (its full parser words the error)."""
+    m = PLAIN_REQUIREMENT.fullmatch(text)
+    if m is None:
         return None
+    try:
+        return PlainRequirement(m[1], SpecifierSet(m[2] or ""))
+    except InvalidSpecifier:
+        return None
+
+
+def requirement(text: str) -> PlainRequirement | Requirement:
+    """``text`` as a PEP 508 requirement (packaging's ``InvalidRequirement`` when it is none)."""
+    plain = plain_requirement(text)
+    if plain is not None:
+        return plain
+    from packaging.requirements import Requirement  # more than a name and versions: the full parser
+
+    return Requirement(text)
+
+
+def pipx_requirement(spec: str) -> PlainRequirement | Requirement | None:
+    """A pipx tool as a PEP 508 requirement: a name, extras and a version range, nothing else."""
+    req: PlainRequirement | Requirement | None = plain_requirement(spec)
+    if req is None:
+        from packaging.requirements import InvalidRequirement, Requirement  # extras, spaces or worse: the full parser
+
+        try:
+            req = Requirement(spec)
+        except InvalidRequirement:
+            return None
     return None if req.url or req.marker else req
 
 

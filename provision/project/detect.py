@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from .. import toml
 from ..errors import ConfigError
 from . import lockref
-from .config import ProjectConfig
+from .config import ProjectConfig, plain_requirement
 from .lockref import LOCK_FILES, LockRef
 
 if TYPE_CHECKING:  # imported where requirement files exist: a locked project's no-op run needs neither
@@ -196,11 +195,14 @@ def resolve_group(groups: dict[str, list[Any]], name: str, where: str, chain: tu
         raise ConfigError(f"[dependency-groups] {name} must be a list.", "See PEP 735.", where=where)
     for entry in entries:
         if isinstance(entry, str):
-            try:
-                Requirement(entry)
-            except InvalidRequirement as e:
-                raise ConfigError(f"[dependency-groups] {name} has an invalid requirement {entry!r} ({e}).",
-                                  "Write PEP 508 requirements.", where=where) from e
+            if plain_requirement(entry) is None:  # more than a name and versions: packaging's full parser judges it
+                from packaging.requirements import InvalidRequirement, Requirement
+
+                try:
+                    Requirement(entry)
+                except InvalidRequirement as e:
+                    raise ConfigError(f"[dependency-groups] {name} has an invalid requirement {entry!r} ({e}).",
+                                      "Write PEP 508 requirements.", where=where) from e
             out.append(entry)
         elif isinstance(entry, dict) and isinstance(entry.get("include-group"), str):
             if canonicalize_name(entry["include-group"]) not in groups:

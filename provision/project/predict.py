@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
@@ -24,8 +24,8 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from ..machine.facts import TagFacts
 from . import build_needs
+from .prediction import SOURCE, UNKNOWN, WHEEL, Prediction  # noqa: F401 - re-exported: a no-op run imports only .prediction
 
-WHEEL, SOURCE, UNKNOWN = "wheel", "source", "unknown"
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 # the oldest glibc minor with manylinux wheels per architecture (PEP 600's legacy aliases below)
 MANYLINUX_FLOOR = {"x86_64": 5, "i686": 5}
@@ -206,33 +206,6 @@ def classify(candidates: Iterable[Candidate], t: TagFacts, table: Any = None) ->
     tags = frozenset(supported_tags(t))
     where = label(t)
     return tuple(verdict(c, tags, where, table) for c in candidates)
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """The verdicts, or why there are none (``error``: could not run; ``skipped``: not needed)."""
-
-    verdicts: tuple[Verdict, ...] = ()
-    source: str = ""  # "pip resolver report", "uv.lock", ...
-    error: str = ""
-    skipped: str = ""
-    notes: tuple[str, ...] = field(default=())
-
-    @property
-    def from_source(self) -> tuple[Verdict, ...]:
-        return tuple(v for v in self.verdicts if v.kind == SOURCE)
-
-    def needs(self) -> dict[str, list[Verdict]]:
-        """need -> the verdicts that bring it, in first-seen order."""
-        out: dict[str, list[Verdict]] = {}
-        for v in self.verdicts:
-            for n in v.needs:
-                out.setdefault(n, []).append(v)
-        return out
-
-    def to_json(self) -> dict[str, Any]:
-        return {"source": self.source, "error": self.error, "skipped": self.skipped, "notes": list(self.notes),
-                "verdicts": [v.to_json() for v in self.verdicts]}
 
 
 def reason_line(v: Verdict, packages: Mapping[str, str]) -> str:

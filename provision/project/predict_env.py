@@ -11,7 +11,6 @@ cannot run says why in the plan, and the run goes on.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -21,8 +20,9 @@ if TYPE_CHECKING:  # imported when a prediction really runs: a no-op run pays fo
     from ..machine.facts import PythonInstall, TagFacts
     from ..platforms.profiles import Profile
     from ..steps import StepEnv
-    from .predict import LockedRecord, Prediction
+    from .predict import LockedRecord
     from .predict_probe import PipInputs, ProbeResult
+    from .prediction import Prediction
 
 
 def pip_inputs(env: StepEnv, cert: str | None) -> PipInputs:
@@ -41,9 +41,7 @@ def pip_inputs(env: StepEnv, cert: str | None) -> PipInputs:
 def for_env(env: StepEnv, *, force: bool = False) -> Prediction:
     """The prediction for this run (``force``: even when the venv is up to date, for doctor)."""
     from ..steps.venv import ProjectVenv, inputs
-    from . import predict
-    from .predict import Prediction
-    from .predict_probe import cache_key, cached, store
+    from .prediction import Prediction
 
     py, spec = env.python, env.project
     if spec.nothing:
@@ -52,6 +50,10 @@ def for_env(env: StepEnv, *, force: bool = False) -> Prediction:
         why, _, _ = ProjectVenv().current(env)
         if why is None:
             return Prediction(skipped="the project venv is up to date")
+    # a prediction runs: the judging (packaging.tags, the build-needs table) and the resolver probe
+    from . import predict
+    from .predict_probe import cache_key, cached, store
+
     if py.tags is None:
         return Prediction(source="pip resolver report",
                           error=f"the wheel tags of {py.path} are not known (it is installed by this run's package transaction)")
@@ -90,6 +92,8 @@ def kit_interpreter(env: StepEnv) -> PythonInstall:
 
 
 def run_probe(env: StepEnv, runner: PythonInstall | None = None) -> ProbeResult:
+    import tempfile
+
     from .predict_probe import combined_bundle, distro_pip_wheel, resolve
 
     py, cfg = runner or env.python, env.config
@@ -112,12 +116,12 @@ def run_probe(env: StepEnv, runner: PythonInstall | None = None) -> ProbeResult:
 
 def needs_pairs(prediction: Prediction | None, profile: Profile) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
     """(need, packages) pairs to install, and the plan's lines: one per distribution, why."""
-    from . import predict
-
     if prediction is None or prediction.skipped:
         return [], []
     if prediction.error:
         return [], [f"prediction of native needs could not run: {prediction.error}; pip will show any missing library"]
+    from . import predict  # verdicts to show: a skipped prediction (the no-op run's) needs none of it
+
     pairs: list[tuple[str, tuple[str, ...]]] = []
     shown: dict[str, str] = {}
     for need in prediction.needs():
@@ -181,6 +185,6 @@ def for_lock(records: Iterable[LockedRecord], tags: TagFacts, source: str) -> Pr
     project-detect work): no resolver run, the lock's wheel file names judged against the
     target's tags; works for presets as well as for this machine."""
     from . import predict
-    from .predict import Prediction
+    from .prediction import Prediction
 
     return Prediction(predict.classify(predict.from_locked(records), tags), source=source)

@@ -19,7 +19,7 @@ from ..project.config import ProjectConfig
 from ..project.detect import ProjectSpec, detect
 
 if TYPE_CHECKING:  # the prediction's module (packaging.tags) is imported only when a prediction runs
-    from ..project.predict import Prediction
+    from ..project.prediction import Prediction
 
 # the kit's file operations, run as a script by the kit's own interpreter (works from any cwd)
 ATOMIC = str(PACKAGE / "atomic.py")

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from ..command import Command
 from ..platforms.pkgmgr import adapter
+from ..project.config import requirement as parse_requirement
 from ..project.detect import TOOL_PINS, TOOL_WITH
 from . import Change, Step, StepEnv
 from .packages import proxy_variables
@@ -49,10 +49,10 @@ def injected(env: StepEnv, package: str) -> dict[str, str]:
 
 def ensure_tool(env: StepEnv, requirement: str) -> tuple[str | None, tuple[Command, ...]]:
     """(what is installed, the pipx commands when it is missing or of a version the project excludes)."""
-    req = Requirement(requirement)
+    req = parse_requirement(requirement)
     have = PipxTools().installed_version(env, req.name)
     pipx = pipx_command(env)
-    extra = [Requirement(w) for w in TOOL_WITH.get(canonicalize_name(req.name), ())]
+    extra = [parse_requirement(w) for w in TOOL_WITH.get(canonicalize_name(req.name), ())]
     ok = have and have != "broken" and (not req.specifier or req.specifier.contains(have, prereleases=True))
     cmds: list[Command] = []
     if not ok:
