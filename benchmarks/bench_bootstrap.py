@@ -12,31 +12,18 @@ around the chroot'd process (time.perf_counter), the same overhead on every side
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.common import CA, KIT, print_table, ratio, timed  # noqa: E402
 from tests.e2e import chroot as harness  # noqa: E402
-
-KIT = "/opt/provision"
-CA = "/usr/local/share/provision-e2e/host-ca.pem"
 
 
 def fresh() -> harness.Chroot:
     return harness.kit_chroot(REPO, KIT, CA, apt_cache="apt-archives-bench")
-
-
-def timed(c: harness.Chroot, argv: list[str]) -> float:
-    start = time.perf_counter()
-    res = c.run(argv, cwd=KIT, timeout=1800)
-    took = time.perf_counter() - start
-    if res.returncode != 0:
-        raise SystemExit(f"{argv} failed ({res.returncode}):\n{res.stdout[-2000:]}{res.stderr[-3000:]}")
-    return took
 
 
 KIT_RUN = ["./bootstrap", "--ca-bundle", CA, "--yes"]
@@ -78,29 +65,16 @@ def main() -> int:
     args = ap.parse_args()
     if harness.skip_reason():
         raise SystemExit(f"cannot benchmark here: {harness.skip_reason()}")
-    med = statistics.median
     print(f"no-op re-runs ({args.noop_runs} each, alternating)...", flush=True)
     r = reruns(args.noop_runs)
-    rows = [
-        ("kit no-op re-run", med(r["kit"]), min(r["kit"]), max(r["kit"])),
-        ("script re-run", med(r["script"]), min(r["script"]), max(r["script"])),
-        ("bare probes", med(r["probes"]), min(r["probes"]), max(r["probes"])),
-    ]
-    ratios = [
-        ("kit no-op / bare probes", med([k / p for k, p in zip(r["kit"], r["probes"])])),
-        ("kit no-op / script re-run", med([k / s for k, s in zip(r["kit"], r["script"])])),
-    ]
+    rows = [("kit no-op re-run", r["kit"]), ("script re-run", r["script"]), ("bare probes", r["probes"])]
+    ratios = [("kit no-op / bare probes", ratio(r["kit"], r["probes"])), ("kit no-op / script re-run", ratio(r["kit"], r["script"]))]
     if args.first_runs:
         print(f"first runs ({args.first_runs} fresh chroots per side, alternating)...", flush=True)
         kit, script = first_runs(args.first_runs)
-        rows += [("kit first run", med(kit), min(kit), max(kit)), ("script first run", med(script), min(script), max(script))]
-        ratios.append(("kit first run / script first run", med([k / s for k, s in zip(kit, script)])))
-    print(f"\n{'measure':<34}{'median':>10}{'min':>10}{'max':>10}")
-    for name, m, lo, hi in rows:
-        print(f"{name:<34}{m:>9.3f}s{lo:>9.3f}s{hi:>9.3f}s")
-    print()
-    for name, ratio in ratios:
-        print(f"{name:<34}{ratio:>9.2f}x")
+        rows += [("kit first run", kit), ("script first run", script)]
+        ratios.append(("kit first run / script first run", ratio(kit, script)))
+    print_table(rows, ratios)
     return 0
 
 

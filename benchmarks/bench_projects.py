@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.common import CA, KIT, print_table, ratio, timed  # noqa: E402
 from tests.e2e import chroot as harness  # noqa: E402
 from tests.fixtures.projects import materialize  # noqa: E402
 
-KIT = "/opt/provision"
-CA = "/usr/local/share/provision-e2e/host-ca.pem"
 SCENARIOS = {
     "uv": ("uv", "benchmarks/handwritten_uv.sh", "uv"),
     "requirements": ("requirements", "benchmarks/handwritten_requirements.sh", ""),
@@ -49,15 +46,6 @@ def fresh(fixture: str) -> harness.Chroot:
         if m:
             py.write_text(py.read_text().replace("[tool.uv]\n", f'[tool.uv]\nexclude-newer = "{m.group(1)}"\n'))
     return c
-
-
-def timed(c: harness.Chroot, argv: list[str], cwd: str = KIT) -> float:
-    start = time.perf_counter()
-    res = c.run(argv, cwd=cwd, timeout=1800)
-    took = time.perf_counter() - start
-    if res.returncode != 0:
-        raise SystemExit(f"{argv} failed ({res.returncode}):\n{res.stdout[-2000:]}{res.stderr[-3000:]}")
-    return took
 
 
 def commands(name: str) -> tuple[list[str], list[str], list[str], str]:
@@ -106,26 +94,20 @@ def main() -> int:
     args = ap.parse_args()
     if harness.skip_reason():
         raise SystemExit(f"cannot benchmark here: {harness.skip_reason()}")
-    med = statistics.median
     rows, ratios = [], []
     for name in [args.only] if args.only else list(SCENARIOS):
         print(f"{name}: no-op re-runs ({args.noop_runs} each, alternating)...", flush=True)
         r = reruns(name, args.noop_runs)
         rows += [(f"{name}: kit no-op re-run", r["kit"]), (f"{name}: script re-run", r["script"]),
                  (f"{name}: bare probes", r["probes"])]
-        ratios += [(f"{name}: kit no-op / bare probes", med([k / p for k, p in zip(r["kit"], r["probes"])])),
-                   (f"{name}: kit no-op / script re-run", med([k / s for k, s in zip(r["kit"], r["script"])]))]
+        ratios += [(f"{name}: kit no-op / bare probes", ratio(r["kit"], r["probes"])),
+                   (f"{name}: kit no-op / script re-run", ratio(r["kit"], r["script"]))]
         if args.first_runs:
             print(f"{name}: first runs ({args.first_runs} fresh chroots per side, alternating)...", flush=True)
             kit, script = first_runs(name, args.first_runs)
             rows += [(f"{name}: kit first run", kit), (f"{name}: script first run", script)]
-            ratios.append((f"{name}: kit first run / script first run", med([k / s for k, s in zip(kit, script)])))
-    print(f"\n{'measure':<44}{'median':>10}{'min':>10}{'max':>10}")
-    for label, xs in rows:
-        print(f"{label:<44}{med(xs):>9.3f}s{min(xs):>9.3f}s{max(xs):>9.3f}s")
-    print()
-    for label, ratio in ratios:
-        print(f"{label:<44}{ratio:>9.2f}x")
+            ratios.append((f"{name}: kit first run / script first run", ratio(kit, script)))
+    print_table(rows, ratios, width=44)
     return 0
 
 
