@@ -72,7 +72,7 @@ def with_downloaded(facts: Facts, choice: interpreter.Choice | None) -> Facts:
 
 def project_text(spec: ProjectSpec, choice: interpreter.Choice) -> str:
     """What the project's files said: the source, the files used and ignored (and why), the interpreter."""
-    rel = detect._rel
+    rel = detect.rel_path
     source = {"none": "nothing declared", "pip": "pip"}.get(spec.kind, f"{spec.kind} lock, installed with {spec.tool_requirement}")
     if spec.lock_written:
         source = f"{spec.kind} without a lock, installed with {spec.tool_requirement}"

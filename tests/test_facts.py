@@ -12,6 +12,7 @@ from conftest import FIXTURES, PRESETS
 
 from provision.errors import ProvisionError
 from provision.machine import facts, host, identity, interp_probe, pyprobe, pythons
+from provision.redact import mask
 
 IDENTITY = [
     # tree, id, version, codename, ID_LIKE
@@ -117,7 +118,7 @@ def test_python_from_probe_classifies_installations(extra, expected):
     ],
 )
 def test_proxy_credentials_are_masked(raw, masked):
-    assert facts.mask_url(raw) == masked
+    assert mask(raw) == masked
 
 
 def test_shebang_tools(tmp_path):

@@ -143,13 +143,6 @@ class Facts:
 # the rest: tools on PATH, privileges, environment
 
 
-def mask_url(value: str) -> str:
-    """Hide credentials in proxy URLs: facts are printed and logged (the kit's one mask)."""
-    from ..redact import mask
-
-    return mask(value)
-
-
 def gather(
     root: str | os.PathLike[str] = "/",
     *,
@@ -172,7 +165,9 @@ def gather(
     ca = {k: env[k] for k in CA_VARS if env.get(k)}
     ca.update(pip_config_values(env, home))
     settings = pip_settings(env, home)
-    proxies = {f"{scheme.upper()}_PROXY": mask_url(url) for scheme, url in _proxies(env).items()}
+    from ..redact import mask  # facts are printed and logged: proxies keep no credentials
+
+    proxies = {f"{scheme.upper()}_PROXY": mask(url) for scheme, url in _proxies(env).items()}
     wsl = False
     with contextlib.suppress(OSError):
         wsl = "microsoft" in Path("/proc/version").read_text().lower()

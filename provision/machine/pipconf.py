@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from .facts import mask_url
+from ..redact import mask
 
 
 def pip_config_files(env: Mapping[str, str], home: str) -> list[str]:
@@ -49,10 +49,10 @@ def pip_settings(env: Mapping[str, str], home: str) -> dict[str, tuple[str, str]
             for section in ("global", "install"):  # [install] overrides [global] for pip install
                 for key in PIP_KEYS:
                     if cp.has_option(section, key):
-                        out[key] = (f"{f} [{section}] {key}", mask_url(" ".join(cp.get(section, key).split())))
+                        out[key] = (f"{f} [{section}] {key}", mask(" ".join(cp.get(section, key).split())))
     for var in PIP_INDEX_VARS + ("PIP_CERT", "PIP_PROXY"):
         if env.get(var):
-            out[var[4:].lower().replace("_", "-")] = (var, mask_url(" ".join(env[var].split())))
+            out[var[4:].lower().replace("_", "-")] = (var, mask(" ".join(env[var].split())))
     return out
 
 

@@ -100,7 +100,8 @@ class ProjectSpec:
         return REFRESH.get(self.kind, "")
 
 
-def _rel(project: Path, path: Path) -> str:
+def rel_path(project: Path, path: Path) -> str:
+    """``path`` as shown and stamped: relative to the project when inside it, else as it is."""
     try:
         return str(path.relative_to(project))
     except ValueError:
@@ -170,7 +171,7 @@ def python_version_file(path: Path) -> PythonConstraint | None:
             raise ConfigError(f"names {line!r}, which is not a CPython version.",
                               'Write a version such as "3.12" (any 3.12.x) or "3.12.4".', where=str(path))
         text_spec = f"=={m.group(1)}{m.group(2) or ''}{m.group(3) or ''}" if m.group(2) else f"=={m.group(1)}.*"
-        return PythonConstraint(line, _rel(path.parent, path), (SpecifierSet(text_spec),))
+        return PythonConstraint(line, rel_path(path.parent, path), (SpecifierSet(text_spec),))
     return None
 
 
@@ -430,7 +431,7 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
             all_closures = [requirements.closure(p) for p in found]
             closures = _roots(all_closures)
             for c in closures:
-                inc = [_rel(project, p) for p in c.paths[1:]]
+                inc = [rel_path(project, p) for p in c.paths[1:]]
                 used.append(FileUse(c.root, "requirement file by convention" + (f" (with {', '.join(inc)})" if inc else "")))
     for c in closures:
         deciding += [p for p in c.paths if p not in deciding]
@@ -499,7 +500,7 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
                        "package metadata): its venv gets only pip")
     tool = TOOL_OF.get(kind)
     if tool and kind != "pylock" and cfg.venv != project / ".venv":
-        raise ConfigError(f"key 'venv' = {_rel(project, cfg.venv)!r}, but the project is installed with {tool}, which keeps "
+        raise ConfigError(f"key 'venv' = {rel_path(project, cfg.venv)!r}, but the project is installed with {tool}, which keeps "
                           f"the project's venv at .venv ({tool} run would not find another).",
                           'Leave \'venv\' out (or set it to ".venv"), or set lock = "none" to install with pip.', where=where_cfg)
     python = _python_constraints(cfg, f, kind, lock)

@@ -28,7 +28,7 @@ from .. import venvsafety
 from ..atomic import STAMP
 from ..command import Command
 from ..paths import PACKAGE
-from ..project.detect import ProjectSpec
+from ..project.detect import ProjectSpec, rel_path
 from ..redact import fingerprint
 from . import ATOMIC, Change, Step, StepEnv
 from .locktool import tool_exe
@@ -51,10 +51,6 @@ def _sha(path: Path) -> str:
         return "missing"
 
 
-def _rel(project: Path, p: Path) -> str:
-    return str(p.relative_to(project)) if project in p.parents else str(p)
-
-
 def inputs(env: StepEnv) -> dict[str, object]:
     """What the venv is made from; any change means an update (or a rebuild, for the interpreter)."""
     cfg, spec = env.config, env.project
@@ -64,7 +60,7 @@ def inputs(env: StepEnv) -> dict[str, object]:
         "python": real,
         "python_version": env.python.minor,
         "source": spec.kind,
-        "files": {_rel(cfg.project, p): _sha(p) for p in deciding(spec)},
+        "files": {rel_path(cfg.project, p): _sha(p) for p in deciding(spec)},
         "groups": "all" if spec.all_groups else (None if spec.groups_default else list(spec.groups)),
         "extras": list(spec.extras),
         "project": spec.install_project,
@@ -362,7 +358,7 @@ class ProjectVenv(Step):
         else:
             cmds.append(Command((kit, VENVOPS, "stamp", venv, "--stamp", stamp), purpose="record what the venv now matches"))
         if spec.lock_written:
-            cmds.append(Command((kit, VENVOPS, "restamp", venv, str(spec.project), *(_rel(cfg.project, p) for p in deciding(spec))),
+            cmds.append(Command((kit, VENVOPS, "restamp", venv, str(spec.project), *(rel_path(cfg.project, p) for p in deciding(spec))),
                                 purpose="the stamp covers the lock the tool just wrote"))
         if spec.nothing:
             why += f"; {spec.notices[-1]}"
