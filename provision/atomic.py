@@ -28,6 +28,24 @@ STAMP = ".provision-stamp.json"
 BUILDING = ".provision-building"  # in a venv the kit is building (removed when it is promoted)
 
 
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """What a stamp records of a file that decided an install: a short content hash ("missing" when absent)."""
+    import hashlib
+
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()[:16]
+    except OSError:
+        return "missing"
+
+
+def inputs_digest(inputs: dict[str, object]) -> str:
+    """The stamp's digest of the inputs a venv was made from (the plan's and restamp's alike)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
 class Refused(Exception):
     """An operation that would delete or replace something the kit cannot prove it built."""
 

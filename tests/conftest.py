@@ -33,7 +33,7 @@ def healthy_venv(venv: str, want: dict, *, windows: bool = False) -> dict[str, s
     import json
 
     from provision.atomic import STAMP
-    from provision.steps.venv import digest
+    from provision.atomic import inputs_digest as digest
 
     base = str(want["python"])
     sep = "\\" if windows else "/"

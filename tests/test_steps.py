@@ -10,6 +10,7 @@ import pytest
 from fakes import FakeProbe
 
 from provision.atomic import BUILDING, STAMP
+from provision.atomic import inputs_digest as digest
 from provision.errors import ProvisionError
 from provision.machine.probe import FreshProbe, ProbeResult
 from provision.platforms import presets, profiles
@@ -17,7 +18,7 @@ from provision.project import config, interpreter
 from provision.steps import Options, StepEnv
 from provision.steps.packages import SystemPackages
 from provision.steps.pipx import PipxOnPath, PipxTools
-from provision.steps.venv import ProjectVenv, digest, inputs
+from provision.steps.venv import ProjectVenv, inputs
 from tests.conftest import healthy_venv
 
 NOW = 1_700_000_000.0

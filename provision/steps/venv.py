@@ -25,7 +25,7 @@ import posixpath
 from pathlib import Path
 
 from .. import venvsafety
-from ..atomic import STAMP
+from ..atomic import STAMP, file_digest, inputs_digest
 from ..command import Command
 from ..paths import PACKAGE
 from ..project.detect import ProjectSpec, rel_path
@@ -44,13 +44,6 @@ IN_PROJECT = {"uv": (), "poetry": (("POETRY_VIRTUALENVS_IN_PROJECT", "true"), ("
                          ("PIPENV_IGNORE_VIRTUALENVS", "0"))}
 
 
-def _sha(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    except OSError:
-        return "missing"
-
-
 def inputs(env: StepEnv) -> dict[str, object]:
     """What the venv is made from; any change means an update (or a rebuild, for the interpreter)."""
     cfg, spec = env.config, env.project
@@ -60,14 +53,14 @@ def inputs(env: StepEnv) -> dict[str, object]:
         "python": real,
         "python_version": env.python.minor,
         "source": spec.kind,
-        "files": {rel_path(cfg.project, p): _sha(p) for p in deciding(spec)},
+        "files": {rel_path(cfg.project, p): file_digest(p) for p in deciding(spec)},
         "groups": "all" if spec.all_groups else (None if spec.groups_default else list(spec.groups)),
         "extras": list(spec.extras),
         "project": spec.install_project,
         "tool": spec.tool_requirement,
         "index_url": fingerprint(cfg.index_url) if cfg.index_url else None,  # never the secret itself
         "proxy": hashlib.sha256(proxy.encode()).hexdigest()[:16] if (proxy := pip_proxy(env)) else None,
-        "ca_bundle": _sha(cfg.ca_bundle) if cfg.ca_bundle else None,
+        "ca_bundle": file_digest(cfg.ca_bundle) if cfg.ca_bundle else None,
     }
 
 
@@ -77,10 +70,6 @@ def deciding(spec: ProjectSpec) -> tuple[Path, ...]:
         lock = spec.project / ("Pipfile.lock" if spec.kind == "pipenv" else f"{spec.kind}.lock")
         return tuple(dict.fromkeys((*spec.deciding, lock)))
     return spec.deciding
-
-
-def digest(data: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def venv_python(env: StepEnv, venv: str) -> str:
@@ -310,7 +299,7 @@ class ProjectVenv(Step):
         if have.get("python_version") != want["python_version"]:
             where = "; ".join(f"{c.text} ({c.source})" for c in env.project.python) or f"python = \"{env.config.python}\""
             return f"{venv} uses Python {have.get('python_version')}, the project needs {want['python_version']} ({where})", True, want
-        if stamp.get("digest") == digest(want):
+        if stamp.get("digest") == inputs_digest(want):
             return None, False, want
         rebuild = any(have.get(k) != want.get(k) for k in ("recipe", "python", "source", "tool"))
         return f"inputs changed since {venv} was built: {describe_difference(have, want)}", rebuild, want
@@ -328,7 +317,7 @@ class ProjectVenv(Step):
             if leftovers:
                 reason += f"; leftovers of an interrupted build: {', '.join(leftovers)}"
             return Change(reason, cleanup)
-        stamp = json.dumps({"digest": digest(want), "inputs": want}, sort_keys=True)
+        stamp = json.dumps({"digest": inputs_digest(want), "inputs": want}, sort_keys=True)
         target = stage if fresh else venv
         py = venv_python(env, target)
         cmds: list[Command] = [*cleanup]

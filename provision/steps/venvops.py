@@ -18,7 +18,10 @@ import os
 import subprocess
 import sys
 
-STAMP = ".provision-stamp.json"  # the same name as provision.atomic.STAMP
+if __name__ == "__main__":  # run as a file: import the kit's package from its checkout, not this folder
+    sys.path[0] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from provision.atomic import STAMP, file_digest, inputs_digest  # noqa: E402 - after the path fix above
 
 
 def write_stamp(venv: str, stamp: str) -> None:
@@ -32,20 +35,11 @@ def write_stamp(venv: str, stamp: str) -> None:
 def restamp(venv: str, project: str, files: list[str]) -> None:
     """Hash the deciding files now, after the run: a tool that wrote the project's lock (a
     Pipfile alone, Poetry without its lock) made a file the plan could not hash beforehand."""
-    import hashlib
-
     path = os.path.join(venv, STAMP)
     with open(path, encoding="utf-8") as f:
         stamp = json.load(f)
-    table = {}
-    for rel in files:
-        try:
-            with open(os.path.join(project, rel), "rb") as f:
-                table[rel] = hashlib.sha256(f.read()).hexdigest()[:16]
-        except OSError:
-            table[rel] = "missing"
-    stamp["inputs"]["files"] = table
-    stamp["digest"] = hashlib.sha256(json.dumps(stamp["inputs"], sort_keys=True).encode()).hexdigest()
+    stamp["inputs"]["files"] = {rel: file_digest(os.path.join(project, rel)) for rel in files}
+    stamp["digest"] = inputs_digest(stamp["inputs"])
     write_stamp(venv, json.dumps(stamp, sort_keys=True))
 
 
