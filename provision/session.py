@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import platformdirs
 
-from . import indexes, plan
+from . import indexes, memo, plan
 from .certs import pem_certificates
 from .errors import ConfigError, ProvisionError
 from .machine import facts as facts_mod
@@ -230,6 +230,8 @@ def bootstrap(
         raise NotConverged from None
     finally:
         log.close()
+    if not dry_run:  # a run that went through keeps what it parsed and answered (a dry run touches nothing)
+        memo.flush()
     if spec.nothing:
         print(f"notice: {spec.notices[-1]}", file=human)
     print(recap.line(), file=human)

@@ -56,6 +56,17 @@ def _no_resolver_probe(request, monkeypatch):
         monkeypatch.setenv("PROVISION_PREDICT", "0")
 
 
+@pytest.fixture(autouse=True)
+def _memo_in_tmp(tmp_path_factory, monkeypatch):
+    """The answers the kit keeps between runs (provision.memo) start empty in each test, in a
+    directory of their own, never in the user's cache."""
+    from provision import memo
+
+    where = str(tmp_path_factory.mktemp("memo", numbered=True) / "memo")
+    monkeypatch.setattr(memo, "directory", lambda: where)
+    monkeypatch.setattr(memo, "_pending", {})
+
+
 # The fixture projects under fixtures/projects carry their own tests, run in their own venvs
 # (fixtures/projects/verify.py), never in this suite.
 collect_ignore_glob = ["fixtures/projects/*"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from provision.errors import ConfigError
-from provision.project import config
+from provision.project import config, versions
 
 
 def write(tmp_path, body: str, *, own: bool = False):
@@ -22,7 +22,7 @@ def write(tmp_path, body: str, *, own: bool = False):
 def test_defaults_without_config(tmp_path):
     cfg = config.load(tmp_path)
     assert cfg.venv == tmp_path.resolve() / ".venv" and cfg.requirements == () and cfg.source == ""
-    assert cfg.python.contains("3.9.0") and not cfg.python.contains("3.8.10")
+    assert versions.contains(cfg.python, "3.9.0") and not versions.contains(cfg.python, "3.8.10")
 
 
 def test_full_config(tmp_path):
@@ -115,7 +115,7 @@ PYTHON_RANGES = [
 @pytest.mark.parametrize(("spec", "version", "ok"), PYTHON_RANGES)
 def test_python_range(tmp_path, spec, version, ok):
     (tmp_path / "provision.toml").write_text(f'python = "{spec}"\n')
-    assert config.load(tmp_path).python.contains(version, prereleases=True) is ok
+    assert versions.contains(config.load(tmp_path).python, version, prereleases=True) is ok
 
 
 @pytest.mark.parametrize("bad", [">=three", ">=3.9.*", "~=3", "3.9"])

@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 # the probe each interpreter runs, as a file beside this one (``python -I interp_probe.py``)
 PROBE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interp_probe.py")
@@ -89,8 +89,10 @@ def end(proc: subprocess.Popen[str]) -> None:
 
 
 def run_bounded(argv: list[str], timeout: float) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of a read-only query, bounded in time (-9 when it was ended)."""
-    proc = spawn(argv, stderr=subprocess.PIPE)
+    """(exit code, stdout, stderr) of a read-only query, bounded in time (-9 when it was ended);
+    the same query started early (``prefetch_queries``) is taken instead of a new one."""
+    asked.append(tuple(argv))
+    proc = take_query(argv) or spawn(argv, stderr=subprocess.PIPE)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -153,6 +155,39 @@ def prefetch(path_dirs: Iterable[str]) -> None:
     """Start probing now; the next ``start`` for the same candidates takes these probes."""
     global _prefetched
     _prefetched = Probes(candidate_pythons(path_dirs))
+
+
+# -- read-only queries started early (the package manager's status query of a no-op run) ----------
+
+#: the programs whose queries may be started early: the package managers' status queries
+#: (provision/platforms/pkgmgr.py; tests/test_fastpath.py keeps the two in step)
+QUERY_TOOLS = frozenset({"dpkg-query", "rpm", "pacman", "apk", "brew", "winget"})
+
+_queries: dict[tuple[str, ...], subprocess.Popen[str]] = {}
+asked: list[tuple[str, ...]] = []  # the queries this run asked (LocalProbe.run), in order
+
+
+def prefetch_queries(argvs: Iterable[Sequence[str]]) -> None:
+    """Start queries the last no-op run asked; ``take_query`` hands one out when the run asks
+    the same. A query is read-only and its answer is the state of a moment earlier, as the
+    interpreter probes' are; an answer the run does not ask for is dropped."""
+    for argv in argvs:
+        key = tuple(argv)
+        if key and key[0] in QUERY_TOOLS and key not in _queries:
+            try:
+                _queries[key] = spawn(list(key), stderr=subprocess.PIPE)
+            except (OSError, ValueError):
+                continue
+
+
+def take_query(argv: Sequence[str]) -> subprocess.Popen[str] | None:
+    return _queries.pop(tuple(argv), None)
+
+
+def drop_queries() -> None:
+    """End the queries nobody asked for (before this process is replaced or exits)."""
+    while _queries:
+        end(_queries.popitem()[1])
 
 
 def start(path_dirs: Iterable[str]) -> Probes:

@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
-
 from .. import toml
 from ..errors import ConfigError
 from ..venvsafety import validate_venv_path
+from . import versions
 
 KEYS = ("python", "venv", "requirements", "extras", "groups", "lock", "python-downloads", "pipx", "needs", "ca-bundle",
         "index-url", "proxy")
@@ -40,7 +38,7 @@ class ProjectConfig:
 
     project: Path
     source: str  # the file the settings came from ("" when defaults)
-    python: SpecifierSet
+    python: str  # a valid PEP 440 range
     venv: Path
     requirements: tuple[Path, ...] = ()
     extras: tuple[str, ...] = ()
@@ -70,7 +68,7 @@ class PlainRequirement:
     url = None
     marker = None
 
-    def __init__(self, name: str, specifier: SpecifierSet) -> None:
+    def __init__(self, name: str, specifier: versions.Range) -> None:
         self.name, self.specifier, self.extras = name, specifier, set()
 
     def __str__(self) -> str:
@@ -86,10 +84,9 @@ def plain_requirement(text: str) -> PlainRequirement | None:
     m = PLAIN_REQUIREMENT.fullmatch(text)
     if m is None:
         return None
-    try:
-        return PlainRequirement(m[1], SpecifierSet(m[2] or ""))
-    except InvalidSpecifier:
+    if m[2] and versions.specifier_error(m[2]) is not None:
         return None
+    return PlainRequirement(m[1], versions.Range(m[2] or ""))
 
 
 def requirement(text: str) -> PlainRequirement | Requirement:
@@ -118,7 +115,7 @@ def pipx_requirement(spec: str) -> PlainRequirement | Requirement | None:
 def pipx_package_name(spec: str) -> str:
     """The distribution name pipx files a tool under (``ruff==0.6`` -> ``ruff``)."""
     req = pipx_requirement(spec)
-    return canonicalize_name(req.name if req else spec)
+    return versions.canonical_name(req.name if req else spec)
 
 
 def _expect(cond: bool, where: str, key: str, problem: str, expected: str) -> None:
@@ -172,10 +169,9 @@ def load(project: Path | str, *, ca_bundle: str | None = None, python_downloads:
             )
     spec_text = raw.get("python", ">=3.9")
     _expect(isinstance(spec_text, str), where, "python", f"must be a string, not {spec_text!r}.", 'a version range such as ">=3.9"')
-    try:
-        python = SpecifierSet(spec_text)
-    except InvalidSpecifier as e:
-        raise ConfigError(f"key 'python' = {spec_text!r}: {e}.", 'Expected a version range such as ">=3.9" or "==3.11.*".', where=where) from e
+    if (error := versions.specifier_error(spec_text)) is not None:
+        raise ConfigError(f"key 'python' = {spec_text!r}: {error}.", 'Expected a version range such as ">=3.9" or "==3.11.*".', where=where)
+    python = versions.normal(spec_text)
 
     venv = validate_venv_path(project, raw.get("venv", ".venv"), where)  # inside the project, no symlink, a venv or nothing
 

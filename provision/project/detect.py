@@ -17,12 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
-
 from .. import toml
 from ..errors import ConfigError
-from . import lockref
+from . import lockref, versions
 from .config import ProjectConfig, plain_requirement
 from .lockref import LOCK_FILES, LockRef
 
@@ -59,10 +56,10 @@ class PythonConstraint:
 
     text: str
     source: str
-    alternatives: tuple[SpecifierSet, ...]  # satisfied when any is (Poetry's "||")
+    alternatives: tuple[str, ...]  # valid PEP 440 ranges, satisfied when any is (Poetry's "||")
 
-    def contains(self, version: str) -> bool:
-        return any(s.contains(version, prereleases=True) for s in self.alternatives)
+    def contains(self, version: str, *, remember: bool = True) -> bool:
+        return any(versions.contains(s, version, prereleases=True, remember=remember) for s in self.alternatives)
 
 
 @dataclass(frozen=True)
@@ -117,15 +114,15 @@ def _table(data: Any, *keys: str) -> dict[str, Any]:
 # -- interpreter constraints ---------------------------------------------------------------
 
 
-def _spec(text: str, source: str, where: str) -> SpecifierSet:
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier as e:
-        raise ConfigError(f"{source} = {text!r} is not a version range ({e}).",
-                          'Write a PEP 440 range such as ">=3.10".', where=where) from e
+def _spec(text: str, source: str, where: str) -> str:
+    """``text`` when it is a PEP 440 range, else the error naming where it was written."""
+    if (error := versions.specifier_error(text)) is not None:
+        raise ConfigError(f"{source} = {text!r} is not a version range ({error}).",
+                          'Write a PEP 440 range such as ">=3.10".', where=where)
+    return text
 
 
-def poetry_constraint(text: str, source: str, where: str) -> tuple[SpecifierSet, ...]:
+def poetry_constraint(text: str, source: str, where: str) -> tuple[str, ...]:
     """Poetry's constraint syntax (``^3.10``, ``~3.10``, ``3.10.*``, ``||``) as PEP 440 ranges."""
     out = []
     for alt in text.split("||"):
@@ -171,7 +168,7 @@ def python_version_file(path: Path) -> PythonConstraint | None:
             raise ConfigError(f"names {line!r}, which is not a CPython version.",
                               'Write a version such as "3.12" (any 3.12.x) or "3.12.4".', where=str(path))
         text_spec = f"=={m.group(1)}{m.group(2) or ''}{m.group(3) or ''}" if m.group(2) else f"=={m.group(1)}.*"
-        return PythonConstraint(line, rel_path(path.parent, path), (SpecifierSet(text_spec),))
+        return PythonConstraint(line, rel_path(path.parent, path), (text_spec,))
     return None
 
 
@@ -182,12 +179,12 @@ def dependency_groups(pyproject: dict[str, Any], where: str) -> dict[str, list[A
     groups = pyproject.get("dependency-groups", {})
     if not isinstance(groups, dict):
         raise ConfigError("[dependency-groups] must be a table.", "See PEP 735.", where=where)
-    return {canonicalize_name(k): v for k, v in groups.items()}
+    return {versions.canonical_name(k): v for k, v in groups.items()}
 
 
 def resolve_group(groups: dict[str, list[Any]], name: str, where: str, chain: tuple[str, ...] = ()) -> list[str]:
     """A PEP 735 group's requirements, ``include-group`` followed."""
-    key = canonicalize_name(name)
+    key = versions.canonical_name(name)
     if key in chain:
         raise ConfigError(f"[dependency-groups] includes form a loop: {' -> '.join((*chain, key))}.", "Remove one include-group.", where=where)
     out: list[str] = []
@@ -206,7 +203,7 @@ def resolve_group(groups: dict[str, list[Any]], name: str, where: str, chain: tu
                                       "Write PEP 508 requirements.", where=where) from e
             out.append(entry)
         elif isinstance(entry, dict) and isinstance(entry.get("include-group"), str):
-            if canonicalize_name(entry["include-group"]) not in groups:
+            if versions.canonical_name(entry["include-group"]) not in groups:
                 raise ConfigError(f"[dependency-groups] {name} includes the group {entry['include-group']!r}, which is not defined.",
                                   f"Defined: {', '.join(sorted(groups)) or 'none'}.", where=where)
             out += resolve_group(groups, entry["include-group"], where, (*chain, key))
@@ -250,9 +247,9 @@ def _read(project: Path) -> _Files:
 def project_name(f: _Files) -> str | None:
     for name in (_table(f.pyproject, "project").get("name"), _table(f.pyproject, "tool", "poetry").get("name")):
         if isinstance(name, str) and name:
-            return canonicalize_name(name)
+            return versions.canonical_name(name)
     if f.setup_cfg is not None and f.setup_cfg.has_option("metadata", "name"):
-        return canonicalize_name(f.setup_cfg.get("metadata", "name"))
+        return versions.canonical_name(f.setup_cfg.get("metadata", "name"))
     return None
 
 
@@ -281,7 +278,7 @@ def extras_defined(f: _Files) -> list[str]:
         m = re.search(r"extras_require\s*=\s*\{(.*?)\}\s*[,)]", text, re.DOTALL)
         if m:
             names += re.findall(r"[\"']([A-Za-z0-9][A-Za-z0-9._-]*)[\"']\s*:", m.group(1))
-    return list(dict.fromkeys(canonicalize_name(n) for n in names))
+    return list(dict.fromkeys(versions.canonical_name(n) for n in names))
 
 
 def groups_defined(f: _Files, kind: str) -> list[str]:
@@ -297,17 +294,17 @@ def groups_defined(f: _Files, kind: str) -> list[str]:
             names.append("dev")
     if kind == "pipenv":
         names = ["dev"]  # dev-packages; custom categories are Pipfile tables, read below
-    return list(dict.fromkeys(canonicalize_name(n) for n in names))
+    return list(dict.fromkeys(versions.canonical_name(n) for n in names))
 
 
 def _select(asked: tuple[str, ...], defined: list[str], what: str, key: str, where: str, hint: str) -> tuple[str, ...]:
     out = []
     for name in asked:
-        if canonicalize_name(name) not in defined:
+        if versions.canonical_name(name) not in defined:
             raise ConfigError(
                 f"key '{key}' asks for the {what} {name!r}, which the project does not define{hint}.",
                 f"Defined {what}s: {', '.join(defined) or 'none'}. (pip would only warn and install without it.)", where=where)
-        out.append(canonicalize_name(name))
+        out.append(versions.canonical_name(name))
     return tuple(out)
 
 
@@ -378,9 +375,9 @@ def _tool_requirement(tool: str, f: _Files) -> str:
     where = f.where
     key = "[tool.uv] required-version" if tool == "uv" else "[tool.poetry] requires-poetry"
     alts = poetry_constraint(asked, key, where) if tool == "poetry" else (_spec(asked if asked[0] in "<>=!~" else f"=={asked}", key, where),)
-    if any(a.contains(pin) for a in alts):
+    if any(versions.contains(a, pin) for a in alts):
         return f"{tool}=={pin}"
-    return f"{tool}{alts[0]}"
+    return f"{tool}{versions.normal(alts[0])}"
 
 
 def detect(cfg: ProjectConfig) -> ProjectSpec:
@@ -441,7 +438,7 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
     gdefined = groups_defined(f, pkind)
     if pkind == "pipenv" and f.has("Pipfile"):
         pipfile = toml.load(project / "Pipfile")
-        gdefined += [canonicalize_name(k) for k in pipfile if k not in ("source", "requires", "packages", "dev-packages", "pipenv", "scripts")]
+        gdefined += [versions.canonical_name(k) for k in pipfile if k not in ("source", "requires", "packages", "dev-packages", "pipenv", "scripts")]
     edefined = extras_defined(f)
     hint_g = f" (in [dependency-groups]{', [tool.poetry.group]' if pkind == 'poetry' else ''})"
     if cfg.all_groups:
@@ -471,7 +468,7 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
     if kind is None:
         groups_pep735 = dependency_groups(f.pyproject, f.where)
         legacy = {"dev": _table(f.pyproject, "tool", "uv").get("dev-dependencies") or []}
-        legacy.update({canonicalize_name(k): v for k, v in _table(f.pyproject, "tool", "pdm", "dev-dependencies").items()})
+        legacy.update({versions.canonical_name(k): v for k, v in _table(f.pyproject, "tool", "pdm", "dev-dependencies").items()})
         for g in groups:
             if g in groups_pep735:
                 group_reqs += resolve_group(groups_pep735, g, f.where)
@@ -525,7 +522,7 @@ def _python_constraints(cfg: ProjectConfig, f: _Files, kind: str, lock: LockRef 
     the config's ``python``, ``.python-version``, the lock's / Pipfile's / Poetry's, ``requires-python``."""
     out: list[PythonConstraint] = []
     if cfg.python_given:
-        out.append(PythonConstraint(str(cfg.python), f"{cfg.where} python", (cfg.python,)))
+        out.append(PythonConstraint(cfg.python, f"{cfg.where} python", (cfg.python,)))
     pv = python_version_file(f.project / ".python-version")
     if pv:
         out.append(pv)

@@ -16,8 +16,6 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from packaging.version import Version
-
 from ..errors import MachineError, ProvisionError
 from ..machine.facts import Facts, PythonInstall
 from ..platforms.profiles import Profile
@@ -48,12 +46,12 @@ def _fill(template: str, minor: str, home: str = "~") -> str:
 def constraints_of(config: ProjectConfig, spec: ProjectSpec | None) -> tuple[PythonConstraint, ...]:
     if spec is not None and spec.python:
         return spec.python
-    return (PythonConstraint(str(config.python), f"{config.source} python" if config.python_given else "the kit's default",
+    return (PythonConstraint(config.python, f"{config.source} python" if config.python_given else "the kit's default",
                              (config.python,)),)
 
 
-def satisfies(version: str, constraints: tuple[PythonConstraint, ...]) -> bool:
-    return all(c.contains(version) for c in constraints)
+def satisfies(version: str, constraints: tuple[PythonConstraint, ...], *, remember: bool = True) -> bool:
+    return all(c.contains(version, remember=remember) for c in constraints)
 
 
 def describe(constraints: tuple[PythonConstraint, ...]) -> str:
@@ -76,9 +74,11 @@ def _planned(path: str, minor: str, *, os_managed: bool) -> PythonInstall:
 
 def _candidates_minors(constraints: tuple[PythonConstraint, ...], minors: tuple[str, ...]) -> list[str]:
     """The platform's minors that can satisfy the constraints, newest first (every patch x.y.0 to x.y.99 tried)."""
+    from packaging.version import Version  # only when the machine has no fitting interpreter
+
     ok = []
     for m in minors:
-        if any(satisfies(f"{m}.{patch}", constraints) for patch in range(100)):
+        if any(satisfies(f"{m}.{patch}", constraints, remember=False) for patch in range(100)):
             ok.append(m)
     return sorted(ok, key=Version, reverse=True)
 
@@ -144,6 +144,8 @@ def no_interpreter(facts: Facts, profile: Profile, constraints: tuple[PythonCons
         ways.append(profile.python.fix)
     ways.append("install a matching Python yourself (e.g. pyenv install " + (minor or "3.X") + ") and pass --python PATH")
     ways.append("or change the project's constraint if it is stricter than it must be")
+    from packaging.version import Version
+
     offered = sorted(set(profile.python.available) | set(profile.python.repository_available), key=Version)
     offer = f"; its repositories offer {', '.join(offered)}" if offered else "; the kit knows no package of another Python for it"
     return MachineError(

@@ -66,7 +66,7 @@ def reference(tool: str, path: Path) -> LockRef:
             if eq and name.strip() == key:
                 try:
                     parsed = toml.loads(f"v = {value.strip()}")["v"]
-                except toml.TOMLDecodeError:
+                except ValueError:  # TOMLDecodeError
                     raise ConfigError(f"has an unreadable {key} line: {stripped!r}.", "Regenerate the lock with its tool.",
                                       where=str(path)) from None
                 return LockRef(path, tool, parsed if isinstance(parsed, str) else None)

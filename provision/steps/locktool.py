@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 
-from packaging.utils import canonicalize_name
-
 from ..command import Command
 from ..platforms.pkgmgr import adapter
+from ..project import versions
 from ..project.config import requirement as parse_requirement
 from ..project.detect import TOOL_PINS, TOOL_WITH
 from . import Change, Step, StepEnv
@@ -41,7 +40,7 @@ def injected(env: StepEnv, package: str) -> dict[str, str]:
         if text:
             try:
                 data = json.loads(text).get("injected_packages") or {}
-                return {canonicalize_name(k): str(v.get("package_version", "")) for k, v in data.items()}
+                return {versions.canonical_name(k): str(v.get("package_version", "")) for k, v in data.items()}
             except (ValueError, AttributeError):
                 return {}
     return {}
@@ -52,7 +51,7 @@ def ensure_tool(env: StepEnv, requirement: str) -> tuple[str | None, tuple[Comma
     req = parse_requirement(requirement)
     have = PipxTools().installed_version(env, req.name)
     pipx = pipx_command(env)
-    extra = [parse_requirement(w) for w in TOOL_WITH.get(canonicalize_name(req.name), ())]
+    extra = [parse_requirement(w) for w in TOOL_WITH.get(versions.canonical_name(req.name), ())]
     ok = have and have != "broken" and (not req.specifier or req.specifier.contains(have, prereleases=True))
     cmds: list[Command] = []
     if not ok:
@@ -61,7 +60,7 @@ def ensure_tool(env: StepEnv, requirement: str) -> tuple[str | None, tuple[Comma
         cmds.append(Command((pipx, "install", *force, requirement), env=ca_env(env), purpose=why))
     inj = {} if not ok else injected(env, req.name)
     for w in extra:
-        version = inj.get(canonicalize_name(w.name))
+        version = inj.get(versions.canonical_name(w.name))
         if not version or not w.specifier.contains(version, prereleases=True):
             cmds.append(Command((pipx, "inject", req.name, str(w)), env=ca_env(env),
                                 purpose=f"{w} beside {req.name} (a later release breaks it)"))
