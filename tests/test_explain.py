@@ -171,7 +171,7 @@ FIXES = {
         "ffi": "sudo apt-get install libffi-dev", "ssl": "sudo apt-get install libssl-dev", "jpeg": "sudo apt-get install libjpeg-dev",
         "zlib": "sudo apt-get install zlib1g-dev", "missing-compiler": "sudo apt-get install build-essential",
         "missing-python-headers": "sudo apt-get install python3-dev", "missing-rust": "sudo apt-get install rustc cargo",
-        "venv-unavailable": "sudo apt-get install python3-venv",
+        "venv-unavailable": "sudo apt-get install python3-venv", "ldap": "sudo apt-get install libldap2-dev",
     },
     "fedora:40": {
         "postgres-client": "sudo dnf install libpq-devel", "cairo": "sudo dnf install cairo-devel",
@@ -179,21 +179,21 @@ FIXES = {
         "ffi": "sudo dnf install libffi-devel", "ssl": "sudo dnf install openssl-devel", "jpeg": "sudo dnf install libjpeg-turbo-devel",
         "zlib": "sudo dnf install zlib-devel", "missing-compiler": "sudo dnf install gcc gcc-c++ make redhat-rpm-config",
         "missing-python-headers": "sudo dnf install python3-devel", "missing-rust": "sudo dnf install rust cargo",
-        "venv-unavailable": f"'venv' {BASE} fedora…",
+        "venv-unavailable": f"'venv' {BASE} fedora…", "ldap": "sudo dnf install openldap-devel",
     },
     "macos:14": {
         "postgres-client": "brew install libpq", "cairo": "brew install cairo", "xml": "brew install libxml2 libxslt",
         "mysql-client": "brew install mysql-client", "ffi": "brew install libffi", "ssl": "brew install openssl@3",
         "jpeg": "brew install jpeg", "zlib": f"'zlib' {BASE} macos…", "missing-compiler": "xcode-select --install",
         "missing-python-headers": "python.org and Homebrew Pythons ship Python.h…", "missing-rust": "brew install rust",
-        "venv-unavailable": f"'venv' {BASE} macos…",
+        "venv-unavailable": f"'venv' {BASE} macos…", "ldap": "brew install openldap",
     },
     "alpine:3.20": {
         "postgres-client": "sudo apk add libpq-dev", "cairo": "sudo apk add cairo-dev", "xml": "sudo apk add libxml2-dev libxslt-dev",
         "mysql-client": "sudo apk add mariadb-connector-c-dev", "ffi": "sudo apk add libffi-dev", "ssl": "sudo apk add openssl-dev",
         "jpeg": "sudo apk add libjpeg-turbo-dev", "zlib": "sudo apk add zlib-dev", "missing-compiler": "sudo apk add build-base",
         "missing-python-headers": "sudo apk add python3-dev", "missing-rust": "sudo apk add rust cargo",
-        "venv-unavailable": f"'venv' {BASE} alpine…",
+        "venv-unavailable": f"'venv' {BASE} alpine…", "ldap": "sudo apk add openldap-dev",
     },
 }
 KEYED = {k for t in FIXES.values() for k in t}

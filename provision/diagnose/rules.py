@@ -62,6 +62,10 @@ HEADERS: Mapping[str, str] = {
     "tcl.h": "tk",
     "uuid/uuid.h": "uuid",
     "libpq/libpq-fs.h": "postgres-client",
+    "lber.h": "ldap",
+    "ldap.h": "ldap",
+    "ldap_features.h": "ldap",
+    "sasl/sasl.h": "sasl",
 }
 
 #: headers of the C library and compiler themselves: missing means the toolchain is
@@ -99,6 +103,9 @@ PKGCONFIG: Mapping[str, str] = {
     "freetype2": "freetype",
     "sqlite3": "sqlite",
     "uuid": "uuid",
+    "ldap": "ldap",
+    "lber": "ldap",
+    "libsasl2": "sasl",
 }
 
 #: helper programs a build runs -> need.
