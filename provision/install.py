@@ -222,7 +222,7 @@ def install(
         if code == 0:
             print(f"install: {' '.join(packages)} installed in {cfg.venv} after installing the system packages for {', '.join(needs)}", file=human)
             return finish(0)
-        again = explain(output, where)
+        again = without_self(explain(output, where))  # --fix is what just failed: never offered again
         report["findings_after_fix"] = [f.to_json() for f in again.findings]
         print("\ninstall: pip still fails after the fix:", file=human)
         print(text_report(again, "pip's output (retry)"), file=human)
