@@ -33,7 +33,7 @@ from .errors import MachineError, ProvisionError
 from .paths import default_project
 from .plan import Plan
 from .project import config as config_mod
-from .run.diagnosis import failing_distributions, table_needs
+from .run.diagnosis import failing_distributions, with_table
 from .run.log import RunLog, log_path
 from .run.progress import Progress
 from .run.runner import Runner
@@ -176,13 +176,12 @@ def install(
         report["findings"] = [f.to_json() for f in result.findings]
         print("", file=human)
         print(text_report(result, "pip's output"), file=human)
-        needs = needs_of(result.findings)
-        if not needs:  # explain names no installable need: the build-needs table may know the package
-            needs, known = table_needs([*failing_distributions(output), *(requirement_name(p) for p in packages)])
-            if needs:
-                report["table"] = {"distributions": known, "needs": needs}
-                print(f"\ninstall: {', '.join(known)} failed to build from source; the build-needs table says it needs "
-                      f"{', '.join(needs)}", file=human)
+        # the build-needs table completes explain's needs (or stands in when explain names none)
+        needs, known = with_table(needs_of(result.findings), [*failing_distributions(output), *(requirement_name(p) for p in packages)])
+        if known:
+            report["table"] = {"distributions": known, "needs": needs}
+            print(f"\ninstall: {', '.join(known)} failed to build from source; the build-needs table says it needs "
+                  f"{', '.join(needs)}", file=human)
         if not fix:
             if needs:
                 print(f"\ninstall: run again with --fix to install the system packages for: {', '.join(needs)} "
@@ -222,7 +221,7 @@ def install(
         if code == 0:
             print(f"install: {' '.join(packages)} installed in {cfg.venv} after installing the system packages for {', '.join(needs)}", file=human)
             return finish(0)
-        again = explain(output, where)
+        again = without_self(explain(output, where))  # --fix is what just failed: never offered again
         report["findings_after_fix"] = [f.to_json() for f in again.findings]
         print("\ninstall: pip still fails after the fix:", file=human)
         print(text_report(again, "pip's output (retry)"), file=human)

@@ -40,15 +40,15 @@ BUILD_NEEDS = None  # the real knowledge table, profiles/build-needs.toml
 #: when the engine or the corpus changes so they pass, this table must shrink).
 KNOWN_MISSES = {
     "debian11/requires-python-mismatch.log": "pip 20.3 prints exactly the same two lines for a version excluded by Requires-Python "
-    "as for a version that does not exist (compare debian11/no-such-package.log); explain says no-matching-distribution "
-    "and names the Requires-Python possibility in its explanation",
+    "as for a version that does not exist (compare debian11/no-such-version.log): its resolver reports no versions list, and "
+    "the skip is logged at debug level only (see debian11/requires-python-mismatch-verbose.log, which explain reads); "
+    "explain says no-matching-distribution and names the Requires-Python possibility and pip -v in its finding",
 }
 #: logs whose fix differs from the expectation written before explain ran, with the reason
 FIX_DISAGREEMENTS = {
-    "world/ubuntu/venv-python311-ensurepip.log": "Python 3.11's message names python3.11-venv; on Debian 12, where 3.11 is the "
-    "default python3, explain gives python3-venv, which pulls python3.11-venv: both are right",
     "world/fedora/python-h-tox-py310.log": "held out, missed on the first run: the Python was a tox env's 3.10 (Fedora 37's default "
-    "is 3.11), but the lines kept in the fixture show no trace of 3.10, so explain gives python3-devel",
+    "is 3.11), but the six lines kept in the fixture show no trace of 3.10 (no .tox/py310, no -I/usr/include/python3.10, no "
+    "build/temp.*-cpython-310), so explain gives python3-devel; with such a line it gives python3.10-devel (see HEADERS_FOR)",
 }
 FORBIDDEN = ("--break-system-packages", "--trusted-host", "sudo pip", "verify=False", "--no-verify")
 _MACHINES: dict[str, Machine] = {}
@@ -171,7 +171,7 @@ FIXES = {
         "ffi": "sudo apt-get install libffi-dev", "ssl": "sudo apt-get install libssl-dev", "jpeg": "sudo apt-get install libjpeg-dev",
         "zlib": "sudo apt-get install zlib1g-dev", "missing-compiler": "sudo apt-get install build-essential",
         "missing-python-headers": "sudo apt-get install python3-dev", "missing-rust": "sudo apt-get install rustc cargo",
-        "venv-unavailable": "sudo apt-get install python3-venv",
+        "venv-unavailable": "sudo apt-get install python3-venv", "ldap": "sudo apt-get install libldap2-dev",
     },
     "fedora:40": {
         "postgres-client": "sudo dnf install libpq-devel", "cairo": "sudo dnf install cairo-devel",
@@ -179,24 +179,30 @@ FIXES = {
         "ffi": "sudo dnf install libffi-devel", "ssl": "sudo dnf install openssl-devel", "jpeg": "sudo dnf install libjpeg-turbo-devel",
         "zlib": "sudo dnf install zlib-devel", "missing-compiler": "sudo dnf install gcc gcc-c++ make redhat-rpm-config",
         "missing-python-headers": "sudo dnf install python3-devel", "missing-rust": "sudo dnf install rust cargo",
-        "venv-unavailable": f"'venv' {BASE} fedora…",
+        "venv-unavailable": f"'venv' {BASE} fedora…", "ldap": "sudo dnf install openldap-devel",
     },
     "macos:14": {
         "postgres-client": "brew install libpq", "cairo": "brew install cairo", "xml": "brew install libxml2 libxslt",
         "mysql-client": "brew install mysql-client", "ffi": "brew install libffi", "ssl": "brew install openssl@3",
         "jpeg": "brew install jpeg", "zlib": f"'zlib' {BASE} macos…", "missing-compiler": "xcode-select --install",
         "missing-python-headers": "python.org and Homebrew Pythons ship Python.h…", "missing-rust": "brew install rust",
-        "venv-unavailable": f"'venv' {BASE} macos…",
+        "venv-unavailable": f"'venv' {BASE} macos…", "ldap": "brew install openldap",
     },
     "alpine:3.20": {
         "postgres-client": "sudo apk add libpq-dev", "cairo": "sudo apk add cairo-dev", "xml": "sudo apk add libxml2-dev libxslt-dev",
         "mysql-client": "sudo apk add mariadb-connector-c-dev", "ffi": "sudo apk add libffi-dev", "ssl": "sudo apk add openssl-dev",
         "jpeg": "sudo apk add libjpeg-turbo-dev", "zlib": "sudo apk add zlib-dev", "missing-compiler": "sudo apk add build-base",
         "missing-python-headers": "sudo apk add python3-dev", "missing-rust": "sudo apk add rust cargo",
-        "venv-unavailable": f"'venv' {BASE} alpine…",
+        "venv-unavailable": f"'venv' {BASE} alpine…", "ldap": "sudo apk add openldap-dev",
     },
 }
 KEYED = {k for t in FIXES.values() for k in t}
+#: Debian's venv message names the package ("apt install python3.11-venv"): on Debian that is the fix
+NAMED_VENV = {
+    "debian11/venv-no-ensurepip.log": "sudo apt-get install python3-venv",
+    "debian12/venv-no-ensurepip.log": "sudo apt-get install python3.11-venv",
+    "debian13/venv-no-ensurepip.log": "sudo apt-get install python3.13-venv",
+}
 CAPTURED = [e for e in ENTRIES if not e["file"].startswith("world/") and e["file"] not in KNOWN_MISSES
             and (e.get("need") or e["category"]) in KEYED]
 
@@ -212,6 +218,8 @@ def first_line(finding) -> str:
 def test_fix_is_rendered_for_the_platform(entry, platform):
     key = entry.get("need") or entry["category"]
     expected = FIXES[platform][key]  # a missing pair is a failure, not a skip
+    if platform.startswith("debian") and entry["file"] in NAMED_VENV:
+        expected = NAMED_VENV[entry["file"]]
     # a Debian log's fix for Debian is for the release it came from (as --platform auto does)
     where = entry["platform"] if platform.startswith("debian") and entry["platform"].startswith("debian") else platform
     first = run(entry, where).findings[0]
@@ -297,6 +305,142 @@ def test_retry_names_the_package_that_failed_to_build():
             "  c/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory\n  ERROR: Failed building wheel for cffi\n")
     f = explain(text, MACHINES["debian:12"]).findings[0]
     assert f.need == "ffi" and any("--no-cache-dir cffi" in x for x in f.fix), f.fix
+
+
+def test_retry_names_the_dependency_that_failed_not_the_package_asked_for():
+    """python-ldap fails to build under django-auth-ldap (pip 20.3, 23.0, 25.1): the retry is python-ldap."""
+    for e in (e for e in ENTRIES if e["file"].endswith("python-ldap-via-django-auth-ldap.log")):
+        f = run(e).findings[0]
+        retry = [x for x in f.fix if "--no-cache-dir" in x]
+        assert retry and retry[0].startswith("python3 -m pip install --no-cache-dir python-ldap"), (e["file"], f.fix)
+        assert not any("django-auth-ldap" in x for x in f.fix), (e["file"], f.fix)
+
+
+#: (what, pip's output) -> the package the retry names: the one being built when a step failed
+FAILED_STEP = [
+    ("pip 23, a dependency's metadata", "Collecting myapp==1.0\nCollecting psycopg2>=2.9 (from myapp==1.0)\n  Downloading psycopg2-2.9.10.tar.gz\n"
+     "  Preparing metadata (setup.py) ... error\n  error: subprocess-exited-with-error\n  Error: pg_config executable not found.\n", "psycopg2"),
+    ("pip 20.3, a dependency's build requirements", "Collecting myapp==1.0\nCollecting lxml\n  Getting requirements to build wheel: started\n"
+     "  Getting requirements to build wheel: finished with status 'error'\n  Error: Please make sure the libxml2 and libxslt "
+     "development packages are installed.\n", "lxml"),
+    ("a later Collecting does not move it", "Collecting cffi\n  Preparing metadata (pyproject.toml) ... error\n"
+     "  c/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory\nCollecting other\n", "cffi"),
+]
+
+
+@pytest.mark.parametrize(("what", "text", "package"), FAILED_STEP, ids=[x[0] for x in FAILED_STEP])
+def test_retry_names_the_package_whose_build_step_failed(what, text, package):
+    f = explain(text, MACHINES["debian:12"]).findings[0]
+    assert any(x.startswith(f"python3 -m pip install --no-cache-dir {package} ") for x in f.fix), f.fix
+
+
+#: (what, the log, the command it must not offer)
+KIT_FIX_RAN = [
+    ("the prompt line", "$ ./bootstrap install python-ldap --fix\n", "./bootstrap install python-ldap --fix"),
+    ("the kit's banner, piped without the prompt", "install --fix: installing the system packages for ldap\n",
+     "./bootstrap install python-ldap --fix"),
+    ("another package's --fix", "$ ./bootstrap install django-auth-ldap --fix\n", "./bootstrap install python-ldap --fix"),
+]
+
+
+def test_the_kits_hint_to_run_fix_is_not_a_run():
+    e = next(e for e in ENTRIES if e["file"] == "debian12/python-ldap-via-django-auth-ldap.log")
+    hint = "install: run again with --fix to install the system packages for: ldap (./bootstrap install django-auth-ldap --fix)\n"
+    f = explain(_text(e) + hint, MACHINES["debian:12"]).findings[0]
+    assert any(x.startswith("./bootstrap install python-ldap --fix") for x in f.fix), f.fix
+
+
+@pytest.mark.parametrize(("what", "head", "never"), KIT_FIX_RAN, ids=[x[0] for x in KIT_FIX_RAN])
+def test_the_kits_own_fix_is_not_offered_when_it_is_what_failed(what, head, never):
+    e = next(e for e in ENTRIES if e["file"] == "debian12/python-ldap-via-django-auth-ldap.log")
+    f = explain(head + _text(e), MACHINES["debian:12"]).findings[0]
+    assert f.need == "ldap" and not any(never in x for x in f.fix), f.fix
+    assert any(x.startswith("python3 -m pip install --no-cache-dir python-ldap") for x in f.fix), f.fix
+
+
+# --- which Python: versioned packages from the log's evidence ----------------------------
+
+_PYTHON_H = "x.c:1:10: fatal error: Python.h: No such file or directory\n"
+#: (what, log, preset, first fix line): the Python a C extension was built for, when the log shows it
+HEADERS_FOR = [
+    ("tox py310 env on Fedora", "CMD: [/work/.tox/py310-cov/bin/python setup.py -q build]\n" + _PYTHON_H, "fedora:41",
+     "sudo dnf install python3.10-devel"),
+    ("-I of an OS Python run by name", "$ python3.11 -m pip install psutil\n gcc -I/usr/include/python3.11 -c x.c\n" + _PYTHON_H,
+     "fedora:40", "sudo dnf install python3.11-devel"),
+    ("build tag of a tox env's Python", "/home/u/p/.tox/py39/bin/python setup.py build\ncreating build/temp.linux-x86_64-cpython-39\n" + _PYTHON_H,
+     "debian:12", "sudo apt-get install python3.9-dev"),
+    ("the default Python's tag: unversioned", "creating build/temp.linux-x86_64-cpython-311\n" + _PYTHON_H, "debian:12",
+     "sudo apt-get install python3-dev"),
+    ("a minor nobody chose (another machine's log): unversioned", "creating build/temp.linux-x86_64-3.9\n" + _PYTHON_H, "fedora:40",
+     "sudo dnf install python3-devel"),
+]
+
+
+@pytest.mark.parametrize(("what", "text", "platform", "line"), HEADERS_FOR, ids=[x[0] for x in HEADERS_FOR])
+def test_python_headers_for_the_python_the_log_shows(what, text, platform, line):
+    f = explain(text, machine_for(platform)).findings[0]
+    assert f.category == "missing-python-headers" and first_line(f) == line, f.fix
+
+
+_VENV_MSG = ("The virtual environment was not created successfully because ensurepip is not\navailable.  On Debian/Ubuntu systems, "
+             "you need to install the python3-venv\npackage using the following command.\n\n    {cmd}\n\n")
+#: (apt line in Debian/Ubuntu's venv message, preset, first fix line): the package it names is the fix
+VENV_NAMED = [
+    ("apt-get install python3-venv", "debian:11", "sudo apt-get install python3-venv"),
+    ("apt install python3.11-venv", "debian:12", "sudo apt-get install python3.11-venv"),
+    ("apt install python3.8-venv", "ubuntu:22.04", "sudo apt-get install python3.8-venv"),
+    ("apt install python3.12-venv", "ubuntu:24.04", "sudo apt-get install python3.12-venv"),
+    ("apt install python3.11-venv", "fedora:40", f"'venv' {BASE} fedora…"),
+]
+
+
+@pytest.mark.parametrize(("cmd", "platform", "line"), VENV_NAMED, ids=[f"{x[0]}@{x[1]}" for x in VENV_NAMED])
+def test_venv_package_is_the_one_the_message_names(cmd, platform, line):
+    f = explain(_VENV_MSG.format(cmd=cmd), machine_for(platform)).findings[0]
+    got = first_line(f)
+    assert f.category == "venv-unavailable" and (got.startswith(line[:-1]) if line.endswith("…") else got == line), f.fix
+
+
+# --- Requires-Python ----------------------------------------------------------------------
+
+_SKIP = "  Link requires a different Python (3.9.2 not in: '>=3.10'): https://<files-host>/packages/ab/{f}#sha256=00\n"
+_NOMATCH = "ERROR: Could not find a version that satisfies the requirement {r}\nERROR: No matching distribution found for {r}\n"
+#: (what, log, category): pip's debug skip line counts only for a release the requirement asks for
+REQUIRES_PYTHON = [
+    ("skipped wheel of the pinned release", _SKIP.format(f="Django-5.0-py3-none-any.whl") + _NOMATCH.format(r="django==5.0"),
+     "python-version-mismatch"),
+    ("skipped sdist, any release", _SKIP.format(f="foo_bar-2.0.tar.gz") + _NOMATCH.format(r="foo-bar"), "python-version-mismatch"),
+    ("skipped releases, but not the pinned one", _SKIP.format(f="requests-2.32.0-py3-none-any.whl") + _NOMATCH.format(r="requests==0.0.999"),
+     "no-matching-distribution"),
+    ("skipped releases of another project", _SKIP.format(f="numpy-2.1.0.tar.gz") + _NOMATCH.format(r="nosuchpkg"), "no-matching-distribution"),
+    ("a skip line in a log that failed otherwise", _SKIP.format(f="numpy-2.1.0.tar.gz") + _PYTHON_H, "missing-python-headers"),
+    ("pip's UnsupportedPythonVersion", "ERROR: Package 'django' requires a different Python: 3.9.2 not in '>=3.10'\n", "python-version-mismatch"),
+    ("resolvelib's exception in pip 20.3's -v traceback is no conflict",
+     "resolvelib.resolvers.ResolutionImpossible: [RequirementInformation(requirement=SpecifierRequirement('x==9'), parent=None)]\n"
+     "    raise ResolutionImpossible(e.criterion.information)\n" + _NOMATCH.format(r="x==9"), "no-matching-distribution"),
+]
+
+
+@pytest.mark.parametrize(("what", "text", "category"), REQUIRES_PYTHON, ids=[x[0] for x in REQUIRES_PYTHON])
+def test_requires_python_from_structure(what, text, category):
+    found = explain(text, MACHINES["debian:12"]).findings
+    assert found and found[0].category == category, [(f.category, f.evidence) for f in found]
+
+
+@pytest.mark.parametrize(("file", "line"), [
+    ("debian11/requires-python-mismatch-verbose.log", "./bootstrap --python 3.10"),
+    ("debian12/requires-python-mismatch.log", "./bootstrap --python 3.12"),
+    ("debian13/requires-python-mismatch.log", "./bootstrap --python 3.X"),  # <3.13,>=3.9: no bound says which
+])
+def test_the_python_a_skipped_release_needs(file, line):
+    f = run(next(e for e in ENTRIES if e["file"] == file)).findings[0]
+    assert f.category == "python-version-mismatch" and first_line(f) == line, f.fix
+
+
+def test_old_pip_no_match_says_how_to_tell_requires_python_apart():
+    f = run(next(e for e in ENTRIES if e["file"] == "debian11/requires-python-mismatch.log")).findings[0]
+    assert f.category == "no-matching-distribution" and "Requires-Python" in f.explanation
+    assert any("-v" in x and "Link requires a different Python" in x for x in f.fix), f.fix
 
 
 INSTALL = [

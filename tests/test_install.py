@@ -118,6 +118,28 @@ def test_fix_installs_then_retries_without_the_cache(project):
     assert "installed" in out.splitlines()[-2] or "installed" in out
 
 
+def test_a_fix_that_did_not_help_is_not_offered_again(project):
+    """After --fix and the retry, pip failing the same way is explained without './bootstrap
+    install … --fix': that is the very command that just failed."""
+    def fake_run(command, **kw):
+        return Result(stdout=PSYCOPG2, exited=1) if ".venv/bin/python" in command else Result(exited=0)
+
+    ctx = MockContext(run=Result())
+    ctx.run.side_effect = fake_run  # type: ignore[attr-defined]
+    make, _, _ = fix_env_for(project)
+
+    def make_real(needs):
+        env, _ = make(needs)
+        env = replace(env, options=Options(dry_run=False), facts=replace(FACTS, sudo="nopasswd"))
+        done = replace(env, probe=FakeProbe(commands={("dpkg-query",): ProbeResult(0, "".join(
+            f"{p}\tii \n" for p in ("build-essential", "python3-dev", "python3-venv", "pipx", "libpq-dev")))}))
+        return env, lambda: done
+
+    code, out = run(ctx, project, fix=True, yes=True, fix_env=make_real)
+    assert code == 1 and "pip still fails after the fix" in out, out
+    assert "./bootstrap install" not in out.split("pip still fails after the fix", 1)[1], out
+
+
 def test_json_report(project):
     ctx = MockContext(run={pip_cmd(project): Result(stdout=PSYCOPG2, exited=1)})
     out = io.StringIO()

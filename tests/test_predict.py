@@ -292,12 +292,23 @@ def test_failed_build_is_diagnosed_for_this_machine(output, asked, needs, text):
     assert d.needs == needs and text in d.text, d.text
 
 
+@pytest.mark.parametrize(("found", "names", "needs", "known"), [
+    ((), ["pycurl"], ["curl", "ssl"], ["pycurl"]),  # explain names nothing: the table stands in
+    (("ldap",), ["python-ldap"], ["ldap", "sasl"], ["python-ldap"]),  # the first missing of two: the table adds the next
+    (("postgres-client",), ["psycopg2"], ["postgres-client"], []),  # the table knows no more
+    (("ffi",), ["python-ldap"], ["ffi"], []),  # the table disagrees with the log: the log wins
+    (("zlib",), ["no-such-dist"], ["zlib"], []),
+])
+def test_table_completes_explains_needs(found, names, needs, known):
+    assert diagnosis.with_table(found, names) == (needs, known)
+
+
 # ------------------------------------------------------------------ install --fix with only the name known
 
 
 @pytest.mark.parametrize(("spec", "output", "needs"), [
     ("pycurl==7.45.2", PYCURL_FAIL, ("curl", "ssl")),  # explain: "Not recognised" (curl-config is in no rule)
-    ("python-ldap", LBER, ("ldap", "sasl")),  # explain finds lber.h but names no need
+    ("python-ldap", LBER, ("ldap", "sasl")),  # explain names ldap (lber.h); the table adds sasl, the next to fail
 ])
 def test_install_fix_uses_the_table_and_never_offers_itself(tmp_path, spec, output, needs):
     import io

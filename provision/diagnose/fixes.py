@@ -143,6 +143,8 @@ def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
     f, prof = machine.facts, machine.profile
     system = {"Windows": "windows", "Darwin": "macos"}.get(f.system, "linux")
     ctx.flags |= {system, *(("profile", f"pm:{prof.package_manager}") if prof else ()), *(("root",) if machine.root else ())}
+    if log.kit_fix_ran:
+        ctx.flags.add("fix-ran")  # the kit's own install --fix is what failed: it is not the fix
     pkg = log.failing_package or hit.subject if hit.category == "missing-native-library" and hit.likely else log.failing_package
     evidence = " ".join(ln for _, ln in hit.lines)
     v = ctx.values
@@ -192,7 +194,9 @@ def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
             ctx.flags.add("rpm-config")
             v["subject"] = "redhat-hardened-cc1"
     elif c == "missing-python-headers":
-        minor = log.include_minor
+        # the Python the extension was built for, when the log shows it and it is a chosen one
+        # (run as python3.X, a tox py3XX env) or one of the target's OS Pythons: its own -dev package
+        minor = log.header_minor
         if prof and prof.versioned_headers and minor and minor != _default_minor(machine) and (
                 minor in log.explicit_minors or _os_python(machine, minor)):
             ctx.flags.add("versioned")
@@ -203,9 +207,14 @@ def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
         v["version"] = minor or ""
         # only where the platform ships venv apart from the interpreter (Debian's pythonX.Y-venv);
         # elsewhere a failing venv is a broken installation, not a missing package
-        if prof and prof.versioned_venv and prof.needs.get("venv") and minor and minor != _default_minor(machine):
-            ctx.flags.add("versioned")
-            v["venv"] = fill_version(prof.versioned_venv, minor)
+        if prof and prof.versioned_venv and prof.needs.get("venv"):
+            if minor and minor != _default_minor(machine):
+                ctx.flags.add("versioned")
+                v["venv"] = fill_version(prof.versioned_venv, minor)
+            # Debian/Ubuntu's own message names the package: that one, when it is this platform's name for it
+            named = log.venv_package
+            if named and (named in prof.needs["venv"] or (minor and named == fill_version(prof.versioned_venv, minor))):
+                v["venv"] = named
     elif c == "missing-native-library":
         needs = hit.needs or ([hit.need] if hit.need else [])
         if needs:
@@ -358,12 +367,15 @@ def _category_values(c: str, hit: Hit, log: LogFacts, ctx: Context, f: Finding) 
         v["newest"] = f" (newest offered: {newest})" if newest else ""
         if log.requires_python:
             f.details["ignored"] = log.requires_python
+        v["python_needed"] = _python_needed(log.requires_python or "")
     elif c == "no-matching-distribution":
         req = hit.subject or log.requested or "PACKAGE"
         v["requirement"] = req
         v["requirement_name"] = re.split(r"[<>=!~;\[ ]", req)[0]
         v["old_pip"] = "" if log.from_versions is not None else (
             " This pip does not list the versions it saw, so a Requires-Python mismatch looks the same.")
+        if log.from_versions is None:
+            ctx.flags.add("old-pip")
     elif c == "resolution-impossible":
         analyses = conflicts.analyse(log.conflict_rows)
         f.details["conflicts"] = [a.to_json() for a in analyses]
@@ -383,6 +395,15 @@ def _category_values(c: str, hit: Hit, log: LogFacts, ctx: Context, f: Finding) 
             else:
                 lines.append(f"{a.package}: the requirements agree on {a.agreed}")
         v["conflict_fixes"] = "\n".join(lines)
+
+
+def _python_needed(ignored: str) -> str:
+    """A Python every skipped release takes: the highest bare lower bound ("Requires-Python
+    >=3.12"; a clause with an upper bound says nothing sure), else "3.X"."""
+    if len(ignored) >= 500:  # the fact is cut at 500 characters: its last clause may be cut too
+        ignored = ignored.rsplit(";", 1)[0]
+    bounds = re.findall(r"Requires-Python\s*>=\s*3\.(\d+)(?:\.\d+)*\s*(?=[;(]|$)", ignored)
+    return f"3.{max(map(int, bounds))}" if bounds else "3.X"
 
 
 def _newest_allowed(versions: str | None) -> str | None:

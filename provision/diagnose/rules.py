@@ -62,6 +62,10 @@ HEADERS: Mapping[str, str] = {
     "tcl.h": "tk",
     "uuid/uuid.h": "uuid",
     "libpq/libpq-fs.h": "postgres-client",
+    "lber.h": "ldap",
+    "ldap.h": "ldap",
+    "ldap_features.h": "ldap",
+    "sasl/sasl.h": "sasl",
 }
 
 #: headers of the C library and compiler themselves: missing means the toolchain is
@@ -99,6 +103,9 @@ PKGCONFIG: Mapping[str, str] = {
     "freetype2": "freetype",
     "sqlite3": "sqlite",
     "uuid": "uuid",
+    "ldap": "ldap",
+    "lber": "ldap",
+    "libsasl2": "sasl",
 }
 
 #: helper programs a build runs -> need.
@@ -285,9 +292,15 @@ RULES: tuple[Rule, ...] = (
          _r(r"(?:^|\s)pkg-config: (?:command )?not found|Did not find pkg-config|Pkg-config binary .* not found|'pkg-config' not found"),
          need="pkg-config", needles=('pkg-config', 'Pkg-config')),
     # --- resolution ---------------------------------------------------------------------
-    Rule("requires-python", "python-version-mismatch", _r(r"require a different python version|requires a different Python|Requires-Python [<>=!~]"),
-         needles=('python version', 'Python version', 'Requires-Python')),
-    Rule("resolution-impossible", "resolution-impossible", _r(r"ResolutionImpossible|because these package versions have conflicting dependencies"
+    # pip >= 21.2's "Ignored the following versions that require a different python version: 6.0 Requires-Python >=3.12",
+    # and pip's UnsupportedPythonVersion "Package 'x' requires a different Python: 3.9.2 not in '>=3.10'" (the
+    # debug line "Link requires a different Python (" is not a cause by itself: see LogFacts.python_skips)
+    Rule("requires-python", "python-version-mismatch", _r(r"require a different python version|requires a different Python: |Requires-Python [<>=!~]"),
+         needles=('python version', 'Python version', 'Requires-Python', 'different Python: ')),
+    # pip's own line (not resolvelib's exception class in a verbose traceback, which pip 20.3 also
+    # raises for a requirement that nothing satisfies)
+    Rule("resolution-impossible", "resolution-impossible", _r(r"(?<![.\w])ResolutionImpossible(?!\(|: \[RequirementInformation)"
+                                                              r"|because these package versions have conflicting dependencies"
                                                               r"|The conflict is caused by:"),
          needles=('ResolutionImpossible', 'conflicting dependencies', 'conflict is caused')),
     Rule("no-matching-distribution", "no-matching-distribution",
@@ -379,8 +392,17 @@ class LogFacts:
     lines: int = 0
     failed_builds: list[str] = field(default_factory=list)  # distributions whose build failed, in order
     requested: str | None = None  # the first "Collecting X"
+    collected: str | None = None  # the latest "Collecting X"
+    failed_step: str | None = None  # the one being collected when its metadata / build requirements step failed
     include_minor: str | None = None  # -I/usr/include/python3.X: an OS Python's headers were asked for
+    build_minor: str | None = None  # build/temp.linux-x86_64-cpython-3XX: the Python that ran the build
+    env_minor: str | None = None  # .tox/py3XX: a tox env made for that Python
     venv_minor: str | None = None  # python3.X of a failed venv (its ensurepip)
+    venv_package: str | None = None  # the package Debian/Ubuntu's venv message names ("apt install python3.11-venv")
+    python_skips: dict[str, list[tuple[str, str, int, str]]] = field(default_factory=dict)  # name -> (version, spec, n, line)
+    python_skipped: int = 0  # entries in python_skips (bounded by SKIPS_MAX)
+    python_running: str | None = None  # the interpreter version pip's "Link requires a different Python" names
+    kit_fix_ran: bool = False  # the log is the kit's own "./bootstrap install … --fix" (its command or its banner)
     from_versions: str | None = None
     requires_python: str | None = None
     platforms: Counter[str] = field(default_factory=Counter)
@@ -398,8 +420,30 @@ class LogFacts:
     @property
     def failing_package(self) -> str | None:
         """The distribution whose build failed (the last one named; else the one pip's build
-        directory is named after), else the one requested."""
-        return self.failed_builds[-1] if self.failed_builds else (self.build_dir_name or self.requested)
+        directory is named after; else the one being collected when a build step failed),
+        else the one requested."""
+        return self.failed_builds[-1] if self.failed_builds else (self.build_dir_name or self.failed_step or self.requested)
+
+    @property
+    def header_minor(self) -> str | None:
+        """The minor of the Python a C extension was built for: the compiler's -I, else the
+        build directory's tag, else the tox env's name."""
+        return self.include_minor or self.build_minor or self.env_minor
+
+    def skipped_for_python(self, requirement: str) -> tuple[str, str, int, str] | None:
+        """A release satisfying ``requirement`` that pip skipped for its Requires-Python
+        (pip's debug line), if the log shows one: (version, Requires-Python, line number, line)."""
+        from packaging.requirements import InvalidRequirement, Requirement
+        from packaging.utils import canonicalize_name
+
+        try:
+            req = Requirement(requirement)
+        except InvalidRequirement:
+            return None
+        for version, spec, n, line in self.python_skips.get(canonicalize_name(req.name), ()):
+            if req.specifier.contains(version, prereleases=True):
+                return version, spec, n, line
+        return None
 
     @property
     def platform(self) -> tuple[str, str] | None:
@@ -419,10 +463,17 @@ _FACTS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (  # (what, i
         + r"'?(?: when|\s*$)|Running setup\.py install for " + _NAME + r" \.\.\. error|Building wheel for " + _NAME
         + r" \([^)]*\)(?: \.\.\.|: finished with status) '?error")),
     ("collecting", ("Collecting",), _r(r"^\s*Collecting " + _NAME)),
+    ("step-error", ("Preparing", "Getting", "Installing"),
+     _r(r"^\s*(?:Preparing (?:wheel )?metadata|Getting requirements to build \w+|Installing build dependencies)\b.*?"
+        r"(?:\.\.\. error|finished with status 'error')")),
     # pip's build directory names the distribution: pip-install-XXXX/<name>_<32 hex> (pip >= 20), pip-build-XXXX/<name>/
     ("builddir", ("pip",), _r(r"pip-(?:install|req-build|build)-[A-Za-z0-9_]+[\\/]+([A-Za-z0-9][A-Za-z0-9._-]*?)(?:_[0-9a-f]{32})?[\\/]")),
     ("include", ("include",), _r(r"-I/usr/include/python(3\.\d+)")),
+    ("buildtag", ("build",), _r(r"\bbuild[/\\](?:temp|lib)\.[\w.-]+?-(?:cpython-3(\d+)|3\.(\d+))\b")),
+    ("tox", ("tox",), _r(r"[/\\]\.tox[/\\]py3(\d+)\b")),
     ("venv", ("venv", "ensurepip"), _r(r"apt(?:-get)? install (?:-y )?python(3\.\d+)-venv|bin/python(3\.\d+)', '-I?m', 'ensurepip'")),
+    ("venv-package", ("venv",), _r(r"^\s*(?:sudo )?apt(?:-get)? install (?:-y )?(python3(?:\.\d+)?-venv)\s*$")),
+    ("skip-python", ("Link",), _r(r"Link requires a different Python \((\S+) not in: '([^']*)'\): (\S+)")),
     ("versions", ("versions",), _r(r"\(from versions: ([^)]*)\)")),
     ("requires", ("different",), _r(r"require a different python version: (.+)")),
     ("explicit", ("python3",), _r(r"(?:/usr/(?:local/)?bin/|\s|^)python(3\.\d+)(?:\s+-|\b')")),
@@ -436,14 +487,20 @@ for _key, _words, _pattern in _FACTS:
     for _w in _words:
         _FACT_WORDS.setdefault(_w, []).append((_key, _pattern))
 #: facts only the first occurrence of which counts (the attribute that holds it)
-_ONCE = {"collecting": "requested", "builddir": "build_dir_name", "include": "include_minor", "venv": "venv_minor", "requires": "requires_python",
-         "host": "index_host", "framework": "framework_minor"}
+_ONCE = {"builddir": "build_dir_name", "include": "include_minor", "venv": "venv_minor", "requires": "requires_python",
+         "host": "index_host", "framework": "framework_minor", "buildtag": "build_minor", "tox": "env_minor", "step-error": "failed_step",
+         "venv-package": "venv_package"}
 #: a command the log shows being run: after a shell prompt, Docker's RUN, set -x's "+ ", or a
 #: macOS .command file (the way the Finder runs it)
 _RAN = _r(r"^\s*(?:[A-Za-z]:\\[^>]*>\s*|PS [^>]*> |\S*[$#%>] |\+ |(?:Step \d+/\d+ : )?RUN |=> \[[^\]]*\] RUN )(.+)$|^\s*(\S.*\.command)(?: ; exit;)?\s*$")
+#: the kit's own install --fix having run: its command line (after a prompt), or the banners it prints
+#: (provision/install.py; not its hint "run again with --fix", which says it did not run)
+_KIT_FIX_RAN = _r(r"(?:^|[\s/])(?:bootstrap|provision) install\b.*\s--fix\b")
+_KIT_FIX_BANNER = _r(r"^\s*install --fix: |^\s*install: pip still fails after the fix")
 #: lines worth showing when nothing is recognised (what a human would look at first)
 INTERESTING = re.compile(r"\b(ERROR|error|Error|fatal|FATAL|Traceback|Exception|exception|not found|No such file|failed|Failed|denied|refused)\b")
 WINDOW = 6  # lines kept for "within" and for joining a wrapped line
+SKIPS_MAX = 2000  # releases skipped for their Requires-Python kept (pip -v lists every one)
 EVIDENCE = 8  # evidence lines kept per hit
 INSTALLED_MAX = 5000
 
@@ -585,8 +642,23 @@ class Scanner:
                 if name in f.failed_builds:
                     f.failed_builds.remove(name)
                 f.failed_builds = [*f.failed_builds[-9:], name]
-            elif key == "collecting" and f.requested is None:
-                f.requested = value
+            elif key == "collecting":
+                f.requested = f.requested or value
+                f.collected = value
+            elif key == "step-error":
+                f.failed_step = f.collected
+            elif key in ("buildtag", "tox"):
+                minor = "3." + next(g for g in m.groups() if g).removeprefix("3.")
+                if key == "tox":
+                    f.env_minor = minor
+                    if len(f.explicit_minors) < 20:
+                        f.explicit_minors.add(minor)  # tox's py3XX env is a choice of interpreter
+                else:
+                    f.build_minor = minor
+            elif key == "venv-package":
+                f.venv_package = value
+            elif key == "skip-python":
+                self._skip(m, n, line)
             elif key == "builddir":
                 f.build_dir_name = value
             elif key == "include" and f.include_minor is None:
@@ -605,13 +677,31 @@ class Scanner:
                 f.index_host = value
             elif key == "framework" and f.framework_minor is None:
                 f.framework_minor = value
+        if ("--fix" in line or "after the fix" in line) and _KIT_FIX_BANNER.search(line):
+            f.kit_fix_ran = True
         ran = _RAN.search(line) if len(f.ran) < 200 and ("$" in line or "#" in line or "%" in line or ">" in line or "+ " in line
                                                          or "RUN " in line or ".command" in line) else None
         if ran:
             f.ran.append(re.sub(r"\s+|\\ ", " ", ran.group(1) or ran.group(2)).strip().lower())
+            f.kit_fix_ran = f.kit_fix_ran or bool(_KIT_FIX_RAN.search(f.ran[-1]))
             asked = re.search(r"\bpip[\d.]*(?:\.exe)? install (?:-\S+ )*([A-Za-z0-9][A-Za-z0-9._\[\]<>=!~,-]*)", ran.group(1) or "")
             if asked and f.requested is None and not asked.group(1).startswith("-"):
                 f.requested = re.split(r"[<>=!~\[,]", asked.group(1))[0]
+
+    def _skip(self, m: re.Match[str], n: int, line: str) -> None:
+        """pip's debug line for a release it skipped for its Requires-Python: kept by project."""
+        from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+
+        f = self.facts
+        filename = m.group(3).split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        try:
+            name, version = (parse_wheel_filename(filename)[:2] if filename.endswith(".whl") else parse_sdist_filename(filename))
+        except (InvalidWheelFilename, InvalidSdistFilename):
+            return
+        if f.python_skipped < SKIPS_MAX:
+            f.python_skipped += 1
+            f.python_running = f.python_running or m.group(1)
+            f.python_skips.setdefault(name, []).append((str(version), m.group(2), n, line.strip()[:300]))
 
     # -- at the end ----------------------------------------------------------------------
     def finish(self, build_needs_file: Path | None = None) -> list[Hit]:
@@ -647,6 +737,17 @@ class Scanner:
                 hits[("missing-native-library", native_needs[0])] = Hit(
                     "missing-native-library", native_needs[0], "build-needs", lines, subject=pkg, needs=list(native_needs), likely=True)
                 found.add("missing-native-library")
+        nomatch = hits.get(("no-matching-distribution", None))
+        skipped = self.facts.skipped_for_python(nomatch.subject) if nomatch and nomatch.subject and self.facts.python_skips else None
+        if skipped and ("python-version-mismatch", None) not in hits:
+            # pip (-v) skipped a release the requirement asks for because of its Requires-Python:
+            # that, not a missing release, is why nothing matched
+            version, spec, n, line = skipped
+            self.facts.requires_python = self.facts.requires_python or (
+                f"{version} Requires-Python {spec} (this Python is {self.facts.python_running})")
+            hits[("python-version-mismatch", None)] = Hit("python-version-mismatch", None, "skipped-for-python",
+                                                          [(n, line), *nomatch.lines[:2]], subject=nomatch.subject)
+            found.add("python-version-mismatch")
         dropped = {d for c in found for d in DERIVED.get(c, ())}
         out = [h for (c, _), h in hits.items() if c not in dropped]
         order = {c: i for i, c in enumerate(CATEGORIES)}

@@ -1,8 +1,10 @@
 """A failed command's output -> explain's finding and the fix for this machine, as text.
 
 The one place the runner (and ``install --fix``) asks ``provision.diagnose.explain``. When
-explain does not know the cause but the output shows a distribution failing to build,
-the build-needs table gives its needs (pycurl -> curl), rendered with the profile.
+the output shows a distribution failing to build, the build-needs table gives its needs
+(pycurl -> curl), rendered with the profile: when explain does not know the cause, and when
+it names the first missing library of several the table knows (python-ldap: lber.h -> ldap,
+and sasl would fail next), so that one --fix installs them all.
 """
 
 from __future__ import annotations
@@ -57,6 +59,18 @@ def table_needs(names: Sequence[str]) -> tuple[list[str], list[str]]:
     return needs, known
 
 
+def with_table(needs: Sequence[str], names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(needs, distributions the table added to them): explain's needs, completed by the
+    build-needs table of the distributions that failed when explain found none, or when the
+    table has every need explain found (the log shows the first missing library; the table
+    knows the next). A table that disagrees with the log adds nothing."""
+    table, known = table_needs(names)
+    if not table or (needs and not set(needs) <= set(table)):
+        return list(needs), []
+    more = [n for n in table if n not in needs]
+    return ([*needs, *more], known) if more else (list(needs), [])
+
+
 def diagnose(output: str, facts: Facts, profile: Profile | None, *, asked: Sequence[str] = ()) -> Diagnosis:
     """explain's findings, plus the table's needs when explain names no installable need."""
     from ..diagnose.explain import explain
@@ -70,10 +84,8 @@ def diagnose(output: str, facts: Facts, profile: Profile | None, *, asked: Seque
         lines.append(f"diagnosis: {f.category}{f' ({f.need})' if f.need else ''}: {f.explanation}")
         lines += [f"  fix: {x}" for x in f.fix]
         needs += [n for n in f.installable_needs if n not in needs]
-    table, known = ([], [])
-    if not needs:
-        table, known = table_needs([*failing_distributions(output), *asked])
-    if table:
+    table, known = with_table(needs, [*failing_distributions(output), *asked])
+    if known:
         pkgs = install_command(where, tuple(dict.fromkeys(p for n in table for p in _packages(profile, n)))) \
             or f"install the system packages for {', '.join(table)}"
         lines.append(f"diagnosis: {', '.join(known)} failed to build from source; the build-needs table says it needs "
