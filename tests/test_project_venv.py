@@ -340,3 +340,48 @@ def test_groups_and_extras_reach_the_tool(tmp_path, files, flags):
     env = env_for(tmp_path, files)
     sync = next(c.argv for c in ProjectVenv().check(env).commands if "sync" in c.argv)
     assert sync[-len(flags):] == flags
+
+
+SECRET_INDEX = "https://me:t0k%40n@idx.example/simple"
+POETRY_SOURCES = [
+    # sources in pyproject.toml, index-url -> the credential variables Poetry gets (None: the purpose says it is not used)
+    ([("corp", "https://idx.example/simple/")], SECRET_INDEX,
+     {"POETRY_HTTP_BASIC_CORP_USERNAME": "me", "POETRY_HTTP_BASIC_CORP_PASSWORD": "t0k@n"}),
+    ([("Corp-Mirror", "https://idx.example/other")], SECRET_INDEX,  # same host: the same credentials
+     {"POETRY_HTTP_BASIC_CORP_MIRROR_USERNAME": "me", "POETRY_HTTP_BASIC_CORP_MIRROR_PASSWORD": "t0k@n"}),
+    ([("a", "https://idx.example/simple"), ("b", "https://idx.example/b")], SECRET_INDEX,  # the exact URL wins
+     {"POETRY_HTTP_BASIC_A_USERNAME": "me", "POETRY_HTTP_BASIC_A_PASSWORD": "t0k@n"}),
+    ([("dot.name", "https://idx.example/simple")], SECRET_INDEX, {}),  # Poetry could not find it by that name
+    ([("other", "https://elsewhere.example/simple")], SECRET_INDEX, None),
+    ([], SECRET_INDEX, None),
+    ([("corp", "https://idx.example/simple")], "https://idx.example/simple", {}),  # nothing secret: nothing to add
+]
+
+
+@pytest.mark.parametrize(("sources", "index", "want"), POETRY_SOURCES)
+def test_poetry_gets_the_index_credentials_by_source_name(tmp_path, sources, index, want):
+    text = POETRY_PYPROJECT + "".join(f'\n[[tool.poetry.source]]\nname = "{n}"\nurl = "{u}"\n' for n, u in sources)
+    text += f"\n[tool.provision]\nindex-url = '{index}'\n"
+    env = env_for(tmp_path, {"pyproject.toml": text, "poetry.lock": POETRY2_LOCK})
+    sync = next(c for c in ProjectVenv().check(env).commands if "sync" in c.argv)
+    got = {k: v for k, v in sync.env if k.startswith("POETRY_HTTP_BASIC_")}
+    assert got == (want or {})
+    assert ("index-url does not reach Poetry" in sync.purpose) is (want is None)
+    assert ("PIP_INDEX_URL" in dict(sync.env)) is ("@" not in index)
+
+
+@pytest.mark.parametrize("tool_files", [{"pyproject.toml": PEP621, "uv.lock": UV_LOCK}, {"pyproject.toml": PEP621, "pdm.lock": PDM_LOCK},
+                                        {"Pipfile": PIPFILE, "Pipfile.lock": PIPFILE_LOCK}], ids=["uv", "pdm", "pipenv"])
+def test_a_secret_index_and_proxy_reach_the_other_tools(tmp_path, tool_files):
+    files = dict(tool_files)
+    conf = f"index-url = '{SECRET_INDEX}'\nproxy = 'http://me:pw@proxy.example:3128'\n"
+    files["provision.toml"] = conf
+    env = env_for(tmp_path, files)
+    cmds = ProjectVenv().check(env).commands
+    sync = next(c for c in cmds if "sync" in c.argv)
+    e = dict(sync.env)
+    own = {"uv": "UV_DEFAULT_INDEX", "pdm": "PDM_PYPI_URL", "pipenv": "PIPENV_PYPI_MIRROR"}[env.project.tool]
+    assert e[own] == e["PIP_INDEX_URL"] == SECRET_INDEX and e["HTTPS_PROXY"] == e["HTTP_PROXY"] == "http://me:pw@proxy.example:3128"
+    checks = [c for c in cmds if "lock-check" in c.argv]
+    assert all(dict(c.env)[own] == SECRET_INDEX for c in checks), "the lock's own check reaches the index too"
+    assert "t0k" not in sync.shell(is_root=True) and "pw@" not in sync.shell(is_root=True)

@@ -22,14 +22,16 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 from pathlib import Path
 
 from .. import venvsafety
 from ..atomic import STAMP, file_digest, inputs_digest
 from ..command import Command
+from ..errors import ProvisionError
 from ..paths import PACKAGE
 from ..project.detect import ProjectSpec, rel_path
-from ..redact import fingerprint
+from ..redact import fingerprint, has_credentials
 from . import ATOMIC, Change, Step, StepEnv
 from .locktool import tool_exe
 
@@ -103,8 +105,11 @@ def tool_env(env: StepEnv, venv: str) -> tuple[tuple[str, str], ...]:
     """The environment a lock tool runs with: the venv to use, the interpreter, CA, index, proxy.
 
     uv does not read pip.conf: the certificate, index and proxy reach it (and Poetry, PDM,
-    Pipenv) through their own variables. Values with credentials are never put here (they
-    would be printed): those reach the tools from this run's own environment.
+    Pipenv) through their own variables, credentials included (a private index with a token).
+    They are never shown: ``Command`` masks every argument it renders (plan, dry run, JSON,
+    log), and the stamp keeps a fingerprint. Poetry takes no index from the environment: it
+    reads the project's ``[[tool.poetry.source]]``, and the index's credentials go to the
+    source they belong to as ``POETRY_HTTP_BASIC_<SOURCE>_USERNAME``/``_PASSWORD``.
     """
     spec, cfg = env.project, env.config
     tool = spec.tool or ""
@@ -116,15 +121,64 @@ def tool_env(env: StepEnv, venv: str) -> tuple[tuple[str, str], ...]:
         out += [("VIRTUAL_ENV", venv), *IN_PROJECT.get(tool, ())]
     if env.pip_cert:
         out += [("SSL_CERT_FILE", env.pip_cert), ("REQUESTS_CA_BUNDLE", env.pip_cert), ("PIP_CERT", env.pip_cert)]
-    index = cfg.index_url if cfg.index_url and "@" not in cfg.index_url else None
-    if index:
+    index = cfg.index_url
+    if index and tool == "poetry":
+        out += poetry_credentials(spec.project, index)
+        if not has_credentials(index):
+            out.append(("PIP_INDEX_URL", index))  # as before; Poetry itself does not read it
+    elif index:
         out += {"uv": [("UV_DEFAULT_INDEX", index)], "pdm": [("PDM_PYPI_URL", index)],
                 "pipenv": [("PIPENV_PYPI_MIRROR", index)]}.get(tool, [])
         out.append(("PIP_INDEX_URL", index))
-    proxy = cfg.proxy if cfg.proxy and "@" not in cfg.proxy else None
-    if proxy:
-        out += [("HTTPS_PROXY", proxy), ("HTTP_PROXY", proxy)]
+    if cfg.proxy:
+        out += [("HTTPS_PROXY", cfg.proxy), ("HTTP_PROXY", cfg.proxy)]
     return tuple(out)
+
+
+def _url_key(url: str) -> tuple[str, str]:
+    """(host[:port], path without a trailing slash) of an index URL, credentials left out."""
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    host = (u.hostname or "") + (f":{u.port}" if u.port else "")
+    return host, u.path.rstrip("/")
+
+
+def poetry_sources(project: Path) -> list[tuple[str, str]]:
+    """(name, url) of the project's ``[[tool.poetry.source]]`` entries."""
+    from .. import toml
+
+    try:
+        data = toml.load(project / "pyproject.toml")
+    except ProvisionError:
+        return []
+    sources = data.get("tool", {}).get("poetry", {}).get("source", [])
+    return [(s["name"], s["url"]) for s in sources if isinstance(s, dict)
+            and isinstance(s.get("name"), str) and isinstance(s.get("url"), str)] if isinstance(sources, list) else []
+
+
+def poetry_source_for(project: Path, index: str) -> list[str]:
+    """The Poetry sources the index URL is: the same URL, else the same host."""
+    sources = poetry_sources(project)
+    want = _url_key(index)
+    return [n for n, u in sources if _url_key(u) == want] or [n for n, u in sources if _url_key(u)[0] == want[0]]
+
+
+def poetry_credentials(project: Path, index: str) -> list[tuple[str, str]]:
+    """``POETRY_HTTP_BASIC_<SOURCE>_USERNAME``/``_PASSWORD`` from the index URL's credentials."""
+    from urllib.parse import unquote, urlsplit
+
+    if not has_credentials(index):
+        return []
+    u = urlsplit(index)
+    user, password = unquote(u.username or ""), unquote(u.password or "")
+    out: list[tuple[str, str]] = []
+    for name in poetry_source_for(project, index):
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+            continue  # Poetry finds the variables by the name upper-cased, '-' as '_'; a '.' would split its key
+        var = "POETRY_HTTP_BASIC_" + name.upper().replace("-", "_")
+        out += [(f"{var}_USERNAME", user), (f"{var}_PASSWORD", password)]
+    return out
 
 
 def _group_flags(spec: ProjectSpec) -> list[str]:
@@ -265,6 +319,9 @@ def tool_commands(env: StepEnv, venv: str, *, update: bool) -> list[Command]:
     what = f"every distribution of {spec.lock.path.name} at its locked version" if spec.lock else f"{tool} resolves and writes its lock"
     if update:
         what += ", changing only what differs"
+    if tool == "poetry" and env.config.index_url and not poetry_source_for(spec.project, env.config.index_url):
+        what += ("; index-url does not reach Poetry, which reads its sources only from pyproject.toml (no "
+                 "[[tool.poetry.source]] there is that index)")
     extra_env = (("PIPENV_PIPFILE", str(spec.project / "Pipfile")),) if tool == "pipenv" else ()
     cmds.append(Command((*sync, *flags), env=(*tenv, *extra_env), purpose=f"{what} ({tool})"))
     return cmds
