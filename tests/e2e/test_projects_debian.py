@@ -6,7 +6,8 @@ every version the fixture's manifest expects is installed exactly (read with the
 ``importlib.metadata``), the fixture's own tests pass in its venv, the project's tool (``uv
 run``, ``poetry run``, ``pdm run``, ``pipenv run``) starts on the kit's venv without
 re-syncing it, and a second run says ``changed=0``. Then an edited lock changes only what
-differs, a stale lock is a clear error, and a project that needs Python 3.13 gets the clear
+differs; a dropped requirement is uninstalled and a distribution uninstalled or changed by
+hand is put back (an extra installed by hand survives both); a stale lock is a clear error, and a project that needs Python 3.13 gets the clear
 error on Debian 12 and works in a Debian 13 root.
 
 The machine reaches the package index only through TLS interception: the host's CA goes in
