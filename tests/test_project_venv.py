@@ -523,3 +523,14 @@ def test_a_pyproject_project_drops_a_dependency(tmp_path):
     head = prune[4:prune.index("--")]
     assert [head[i + 1] for i, a in enumerate(head) if a == "--root"] == ["app[test]", "idna>=3", "pytest"]
     assert prune[-3:] == ("pluggy", "requests", "urllib3"), "pluggy is only a candidate: pytest keeps it (read after the install)"
+
+
+def test_a_changed_certificate_alone_uninstalls_nothing(tmp_path):
+    files = {"requirements.txt": "requests\n", "provision.toml": "ca-bundle = 'ca.pem'\n", "ca.pem": "one"}
+    env = env_for(tmp_path, files)
+    have = inputs(env)
+    env = env_for(tmp_path, {"ca.pem": "two"})
+    record = ["certifi-2024.2.2", "requests-2.32.3", "urllib3-2.2.1"]
+    env = with_record(env, have, record, [f"{r}.dist-info" for r in record])
+    change = ProjectVenv().check(env)
+    assert change.reason.endswith("was built: ca_bundle") and not any("prune" in c.argv for c in change.commands)

@@ -30,6 +30,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import venvsafety
 from ..atomic import INSTALLED, KIT_TOOLS, STAMP, dist_entry, dist_key, file_digest, inputs_digest
@@ -40,6 +41,9 @@ from ..project.detect import ProjectSpec, rel_path
 from ..redact import fingerprint, has_credentials
 from . import ATOMIC, Change, Step, StepEnv
 from .locktool import tool_exe
+
+if TYPE_CHECKING:  # parsed requirement files: only a pip project's update reads them here
+    from ..project.requirements import Closure, Line
 
 RECIPE = 2  # bump when the way venvs are built changes (2: per source; no setuptools/wheel)
 CHECKS = PACKAGE / "checks"
@@ -349,7 +353,7 @@ class Look:
     record: tuple[str, ...] | None = None  # the stamp's "key-version" record (None: no venv, or a stamp without one)
     listing: tuple[str, ...] = ()  # the names in the venv's site-packages
     drift: tuple[str, ...] = ()  # recorded entries the venv no longer holds as recorded
-    inputs_changed: bool = False  # an update for changed inputs (not only for drift)
+    inputs_changed: tuple[str, ...] = ()  # the inputs that changed (an update not only for drift)
 
 
 def site_listing(env: StepEnv, venv: str, minor: str) -> tuple[str, ...]:
@@ -393,12 +397,12 @@ def not_ours(look: Look) -> list[str]:
     return sorted(keys)
 
 
-def _requirement_lines(closure: object) -> list[object]:
+def _requirement_lines(closure: Closure) -> list[Line]:
     """A requirement file's lines and those of its ``-r`` includes (not its ``-c`` constraints)."""
-    files = {f.path: f for f in closure.files}  # type: ignore[attr-defined]
-    out: list[object] = []
+    files = {f.path: f for f in closure.files}
+    out: list[Line] = []
     seen: set[Path] = set()
-    todo = [closure.root]  # type: ignore[attr-defined]
+    todo = [closure.root]
     while todo:
         path = todo.pop(0)
         if path in seen or path not in files:
@@ -442,10 +446,10 @@ def requirement_roots(env: StepEnv) -> tuple[list[str], bool]:
     project = spec.install_project and not spec.editable_in_requirements
     for closure in spec.requirements:
         for line in _requirement_lines(closure):
-            if line.requirement is not None:  # type: ignore[attr-defined]
-                roots.append(str(line.requirement))  # type: ignore[attr-defined]
+            if line.requirement is not None:
+                roots.append(str(line.requirement))
                 continue
-            path, _, rest = line.text.partition("[")  # type: ignore[attr-defined]
+            path, _, rest = line.text.partition("[")
             if (spec.project / path).resolve() == spec.project.resolve():
                 project = True  # "-e .[socks]": the project itself
                 extras |= {e.strip() for e in rest.rstrip("]").split(",") if e.strip()}
@@ -474,8 +478,8 @@ def prune_commands(env: StepEnv, venv: str, look: Look) -> list[Command]:
     venv's own metadata, after the install)."""
     from packaging.requirements import Requirement
 
-    if not look.inputs_changed or look.record is None or env.project.tool:
-        return []
+    if not set(look.inputs_changed) & {"files", "groups", "extras", "project"} or look.record is None or env.project.tool:
+        return []  # what is asked for is the same (only drift, or the certificate, index or proxy changed)
     roots, unnamed = requirement_roots(env)
     named = {dist_key(Requirement(r).name) for r in roots}
     present = listing_keys(look.listing)
@@ -550,7 +554,7 @@ class ProjectVenv(Step):
             return Look(f"inputs changed since {venv} was built: {describe_difference(have, want)}", True, want)
         listing = site_listing(env, venv, str(want["python_version"]))
         return Look(f"inputs changed since {venv} was built: {describe_difference(have, want)}", False, want, record, listing,
-                    drifted(record, listing) if record is not None else (), inputs_changed=True)
+                    drifted(record, listing) if record is not None else (), tuple(k for k in want if have.get(k) != want[k]))
 
     def check(self, env: StepEnv) -> Change:
         cfg, spec = env.config, env.project
