@@ -3,7 +3,8 @@
 They are commands (not in-process calls) so a dry run prints them like any other and
 the runner treats them alike. ``promote`` is what makes a venv build atomic: the venv is
 built and verified at ``<venv>.partial``, its absolute paths are rewritten, the stamp is
-written, and only then is it renamed into place. An interrupted build leaves only a
+written (with the record of the distributions the build installed), and only then is it
+renamed into place. An interrupted build leaves only a
 ``.partial`` (or ``.old``) directory, which the next run discards.
 
 The kit only ever deletes or replaces what it can prove it built: a directory holding
@@ -44,6 +45,59 @@ def inputs_digest(inputs: dict[str, object]) -> str:
     import hashlib
 
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+# the stamp's record of what the kit's install put in the venv: "key-version" per distribution
+INSTALLED = "installed"
+# the installer's own tools: kept as the venv step decides, never recorded, never uninstalled
+KIT_TOOLS = frozenset({"pip", "setuptools", "wheel"})
+
+
+def dist_key(name: str) -> str:
+    """A distribution name compared canonically: lower case, each run of ``-_.`` one ``_``.
+
+    That is how a ``{name}-{version}.dist-info`` directory spells it (wheel spec), so a name
+    from a requirement and one from a directory listing compare equal.
+    """
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def dist_entry(dirname: str) -> tuple[str, str] | None:
+    """(key, version) of a ``{name}-{version}.dist-info`` directory name; None for anything else."""
+    if not dirname.endswith(".dist-info"):
+        return None
+    name, sep, version = dirname[:-10].rpartition("-")
+    return (dist_key(name), version) if sep and name and version else None
+
+
+def site_dirs(venv: str) -> list[str]:
+    """The venv's site-packages directories (POSIX CPython and PyPy, Windows)."""
+    import glob
+
+    root = glob.escape(venv)
+    found = [*glob.glob(os.path.join(root, "lib", "python*", "site-packages")),
+             *glob.glob(os.path.join(root, "lib", "pypy*", "site-packages"))]
+    win = os.path.join(venv, "Lib", "site-packages")
+    return sorted(set(found)) or ([win] if os.path.isdir(win) else [])
+
+
+def installed(venv: str, skip: frozenset[str] = frozenset()) -> list[str]:
+    """What the venv holds, as the stamp records it: sorted ``key-version``, the installer's tools
+    and ``skip`` (keys of distributions installed by hand) left out."""
+    out: set[str] = set()
+    for site in site_dirs(venv):
+        for d in os.listdir(site):
+            e = dist_entry(d)
+            if e and e[0] not in KIT_TOOLS and e[0] not in skip:
+                out.add(f"{e[0]}-{e[1]}")
+    return sorted(out)
+
+
+def with_record(stamp: str, venv: str, skip: frozenset[str] = frozenset()) -> str:
+    """The stamp's JSON with the record of what ``venv`` now holds (what the kit installed)."""
+    data = json.loads(stamp)  # refuse a stamp that is not JSON
+    data[INSTALLED] = installed(venv, skip)
+    return json.dumps(data, sort_keys=True)
 
 
 class Refused(Exception):
@@ -172,7 +226,7 @@ def promote(stage: Path, final: Path, stamp: str, backup: Path | None = None) ->
         if not os.path.isfile(final / "pyvenv.cfg"):
             raise Refused(f"{final} is not a venv (no pyvenv.cfg); it was left as it is")
     rewrite_paths(stage, str(stage), str(final))
-    (stage / STAMP).write_text(stamp + "\n", encoding="utf-8")
+    (stage / STAMP).write_text(with_record(stamp, str(stage)) + "\n", encoding="utf-8")
     os.unlink(stage / BUILDING)
     discard([str(old)])
     if os.path.lexists(final):

@@ -2,8 +2,10 @@
 
 Nothing here builds a shell string from data. The one place a string exists is
 ``display``/``shell``, made with ``shlex.join`` from a validated argv, because invoke's
-and Fabric's ``run`` take a string. What is shown (``shell``, ``to_json``) is masked:
-a URL's credentials never reach a screen or a JSON recap.
+and Fabric's ``run`` take a string. What is shown (``shown``: ``shell``, ``to_json``, the
+run log) is masked argument by argument, before any quoting: a URL's credentials and the
+value of a credential variable (``POETRY_HTTP_BASIC_X_PASSWORD=...``) never reach a screen,
+a log or a JSON recap.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from .redact import safe
+from .redact import clean, mask_arg, secret_variable
 
 PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._@/:-]*$")
 
@@ -40,23 +42,30 @@ class Command:
         if not self.argv or not all(isinstance(a, str) and "\0" not in a for a in self.argv):
             raise ValueError(f"invalid argv: {self.argv!r}")
 
-    def argv_for(self, *, is_root: bool, sudo_flags: tuple[str, ...] = ("-n",)) -> tuple[str, ...]:
-        """The exact argv that runs: ``sudo`` and ``env`` prefixes made explicit."""
+    def argv_for(self, *, is_root: bool, sudo_flags: tuple[str, ...] = ("-n",), shown: bool = False) -> tuple[str, ...]:
+        """The exact argv that runs: ``sudo`` and ``env`` prefixes made explicit.
+
+        ``shown``: the same argv for people, every argument masked (see ``shown``)."""
         argv = self.argv
         if self.env:
-            argv = ("env", *(f"{k}={v}" for k, v in self.env), *argv)
+            pairs = ((k, "***" if shown and secret_variable(k) else v) for k, v in self.env)
+            argv = ("env", *(f"{k}={v}" for k, v in pairs), *argv)
         if self.sudo and not is_root:
             keep = (f"--preserve-env={','.join(self.keep_env)}",) if self.keep_env else ()
             argv = ("sudo", *sudo_flags, *keep, *argv)
-        return argv
+        return tuple(clean(mask_arg(a)) for a in argv) if shown else argv
+
+    def shown(self, *, is_root: bool, sudo_flags: tuple[str, ...] = ("-n",)) -> tuple[str, ...]:
+        """The argv as people see it: credentials masked per argument, controls neutralised."""
+        return self.argv_for(is_root=is_root, sudo_flags=sudo_flags, shown=True)
 
     def shell(self, *, is_root: bool, sudo_flags: tuple[str, ...] = ("-n",)) -> str:
         """The command for people to read or copy: credentials masked, controls neutralised."""
-        return safe(shlex.join(self.argv_for(is_root=is_root, sudo_flags=sudo_flags)))
+        return shlex.join(self.shown(is_root=is_root, sudo_flags=sudo_flags))
 
     def to_json(self, *, is_root: bool) -> dict[str, object]:
         return {
-            "argv": [safe(a) for a in self.argv_for(is_root=is_root)],
+            "argv": list(self.shown(is_root=is_root)),
             "sudo": self.sudo,
             "purpose": self.purpose,
         }

@@ -17,6 +17,11 @@ _USERINFO = re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/@\s'\"]+@")
 # user:password@host without a scheme (a proxy written without http://, an SSH host spec): the
 # password goes, the user stays; an already masked ``user:***@`` is left as it is
 _BARE = re.compile(r"(?<![\w/@.:-])([\w.%+-]+):(?!\*\*\*@)[^\s/@'\"]+@(?=[\w.-])")
+# one argument (an argv element, an environment value): no quotes delimit it, so the userinfo runs to the
+# last '@' before the host (a quote or an unencoded '@' in a password stays hidden)
+_ARG_USERINFO = re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/\s]*@")
+# environment variables whose value is itself a credential (Poetry's POETRY_HTTP_BASIC_<SOURCE>_PASSWORD, ...)
+_SECRET_VARIABLE = re.compile(r"(?i)(PASSWORD|USERNAME|TOKEN|SECRET|_AUTH)$")
 # C0 controls except tab and newline, DEL, and C1 controls (ESC [ ... is how a terminal is driven)
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -26,6 +31,22 @@ def mask(text: str) -> str:
     if "@" not in text:
         return text
     return _BARE.sub(r"\1:***@", _USERINFO.sub(r"\1***@", text))
+
+
+def mask_arg(text: str) -> str:
+    """One argument as shown: ``mask`` plus credentials that quoting would otherwise cut apart.
+
+    ``shlex.join`` quotes an argument whose password holds a ``'``; masking the joined line
+    would then miss it. Commands are shown by masking each argument first, then joining.
+    """
+    if "@" not in text:
+        return text
+    return mask(_ARG_USERINFO.sub(r"\1***@", text))
+
+
+def secret_variable(name: str) -> bool:
+    """An environment variable whose whole value is a credential (shown as ``***``)."""
+    return bool(_SECRET_VARIABLE.search(name))
 
 
 def has_credentials(url: str) -> bool:

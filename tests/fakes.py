@@ -41,6 +41,12 @@ class FakeProbe:
 
         return sorted(p for p in {*self.files, *self.mtimes} if fnmatch.fnmatch(p, pattern))
 
+    def listdir(self, path: str) -> list[str] | None:
+        """The first path component below ``path`` of every file (None: no file below it)."""
+        prefix = path.rstrip("/") + "/"
+        names = {f[len(prefix):].split("/", 1)[0] for f in {*self.files, *self.mtimes} if f.startswith(prefix)}
+        return sorted(names) if names or path in self.files else None
+
     def which(self, name: str) -> str | None:
         return self.on_path.get(name)
 

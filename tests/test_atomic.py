@@ -37,7 +37,7 @@ def test_promote(tmp_path):
     assert f"venv {final}\n" in (final / "pyvenv.cfg").read_text()
     assert str(stage).encode() in (final / "bin" / "binary").read_bytes(), "binaries are left alone"
     assert os.readlink(final / "bin" / "python") == "/usr/bin/python3"
-    assert json.loads((final / atomic.STAMP).read_text()) == {"digest": "d"}
+    assert json.loads((final / atomic.STAMP).read_text()) == {"digest": "d", "installed": []}
     assert not (final / "old-marker").exists()
     assert not (final / atomic.BUILDING).exists()
 
@@ -157,3 +157,114 @@ def test_pip_conf_with_a_secret_is_private(tmp_path, index, proxy, secret):
     atomic.write_pip_conf(tmp_path, None, index, proxy)
     mode = (tmp_path / "pip.conf").stat().st_mode & 0o777
     assert (mode, tmp_path.stat().st_mode & 0o777) == ((0o600, 0o700) if secret else (0o644, 0o755))
+
+
+# -- the record of what the kit installed, and pruning what is no longer required ----------------
+
+DIST_DIRS = [
+    ("idna-3.6.dist-info", ("idna", "3.6")),
+    ("Charset_Normalizer-3.3.2.dist-info", ("charset_normalizer", "3.3.2")),
+    ("zope.interface-6.0.dist-info", ("zope_interface", "6.0")),
+    ("my-pkg-1.0.dist-info", ("my_pkg", "1.0")),  # an old installer that did not escape '-'
+    ("fx_requirements-0.1.0+local.dist-info", ("fx_requirements", "0.1.0+local")),
+    ("idna-3.6.egg-info", None),
+    ("idna", None),
+    ("__editable__.fx-0.1.pth", None),
+    ("broken.dist-info", None),
+]
+
+
+@pytest.mark.parametrize(("dirname", "entry"), DIST_DIRS)
+def test_dist_entries(dirname, entry):
+    assert atomic.dist_entry(dirname) == entry
+    if entry:
+        assert atomic.dist_key(entry[0].replace("_", "-").upper()) == entry[0]
+
+
+def site_with(venv, *dists, minor="3.11"):
+    """A venv's site-packages holding ``(name, version, requires, direct)`` distributions."""
+    site = venv / "lib" / f"python{minor}" / "site-packages"
+    site.mkdir(parents=True, exist_ok=True)
+    for name, version, requires, *direct in dists:
+        d = site / f"{name}-{version}.dist-info"
+        d.mkdir()
+        (d / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                                    + "".join(f"Requires-Dist: {r}\n" for r in requires))
+        if direct:
+            (d / "direct_url.json").write_text('{"url": "file:///src/x", "dir_info": {"editable": true}}')
+    return site
+
+
+def test_promote_records_what_the_build_installed(tmp_path):
+    stage, final = tmp_path / ".venv.partial", tmp_path / ".venv"
+    staged(stage)
+    site_with(stage, ("idna", "3.6", []), ("pip", "24.0", []), ("setuptools", "69.0", []), ("Certifi", "2024.2.2", []))
+    atomic.promote(stage, final, json.dumps({"digest": "d", "inputs": {}}))
+    stamp = json.loads((final / atomic.STAMP).read_text())
+    assert stamp["installed"] == ["certifi-2024.2.2", "idna-3.6"], "the installer's own tools are not recorded"
+    assert stamp["digest"] == "d"
+
+
+def test_stamp_in_place_leaves_out_what_was_installed_by_hand(tmp_path):
+    from provision.steps import venvops
+
+    venv = tmp_path / ".venv"
+    site_with(venv, ("idna", "3.6", []), ("six", "1.16.0", []), ("pip", "24.0", []))
+    stamp = json.dumps({"digest": "d", "inputs": {"files": {}}})
+    assert venvops.main(["stamp", str(venv), "--stamp", stamp, "--not-ours", "six"]) == 0
+    assert json.loads((venv / atomic.STAMP).read_text())["installed"] == ["idna-3.6"]
+    assert venvops.main(["stamp", str(venv), "--stamp", stamp]) == 0
+    assert json.loads((venv / atomic.STAMP).read_text())["installed"] == ["idna-3.6", "six-1.16.0"]
+    assert venvops.main(["restamp", str(venv), str(tmp_path)]) == 0
+    assert json.loads((venv / atomic.STAMP).read_text())["installed"] == ["idna-3.6", "six-1.16.0"], "restamp keeps the record"
+
+
+# the venv after the install: the project (extra "test" brings pytest), pytest's own, a hand-installed tool
+VENV_DISTS = [
+    ("app", "0.1.0", ["idna>=3", 'pytest; extra == "test"'], True),
+    ("idna", "3.6", []),
+    ("pytest", "8.3.5", ["pluggy<2,>=1.5", "iniconfig", 'colorama; sys_platform == "win32"', "packaging"]),
+    ("pluggy", "1.5.0", []),
+    ("iniconfig", "2.0.0", []),
+    ("packaging", "24.2", []),
+    ("colorama", "0.4.6", []),
+    ("requests", "2.32.3", ["urllib3<3,>=1.21.1", "idna", 'PySocks!=1.5.7,>=1.5.6; extra == "socks"']),
+    ("urllib3", "2.2.1", []),
+    ("PySocks", "1.7.1", []),
+    ("sub", "1.0", [], True),
+    ("handtool", "1.0", ["Urllib3"]),  # installed by hand: stays, and so does what it needs
+    ("pip", "24.0", []),
+]
+PRUNE = [
+    # roots, --keep-direct, the plan's candidates -> uninstalled (what the rest of the venv needs is kept)
+    (["app[test]"], False, ["pluggy", "colorama", "requests", "pysocks", "sub"], ["colorama", "requests", "pysocks", "sub"]),
+    (["app"], False, ["pytest", "pluggy", "iniconfig", "packaging"], ["pytest", "pluggy", "iniconfig", "packaging"]),
+    (["app[test]", "requests[socks]"], False, ["requests", "pysocks", "urllib3"], []),  # an extra of a root
+    (["app"], True, ["sub", "requests"], ["requests"]),  # a path requirement: what came from a path stays
+    (["app"], False, ["urllib3", "not-installed"], []),  # handtool needs urllib3; nothing to do for what is not there
+    (["app[test]"], False, ["PYSOCKS", "charset-normalizer"], ["PYSOCKS"]),  # names compared canonically
+]
+
+
+@pytest.mark.parametrize(("roots", "keep_direct", "candidates", "removed"), PRUNE)
+def test_prune_uninstalls_only_what_nothing_left_needs(tmp_path, capfd, roots, keep_direct, candidates, removed):
+    from provision.steps import venvops
+
+    venv = tmp_path / ".venv"
+    site_with(venv, *VENV_DISTS)
+    argv = ["prune", str(venv), *(a for r in roots for a in ("--root", r)), *(["--keep-direct"] if keep_direct else []),
+            "--", "echo", "UNINSTALL", "-y", *candidates]
+    assert venvops.main(argv) == 0
+    out = capfd.readouterr().out
+    ran = next((ln.split()[2:] for ln in out.splitlines() if ln.startswith("UNINSTALL")), [])
+    assert ran == removed, out
+
+
+def test_prune_uninstalls_nothing_when_a_root_cannot_be_read(tmp_path, capfd):
+    from provision.steps import venvops
+
+    venv = tmp_path / ".venv"
+    site_with(venv, *VENV_DISTS)
+    assert venvops.main(["prune", str(venv), "--root", "not-here-at-all", "--", "echo", "UNINSTALL", "-y", "requests"]) == 0
+    out = capfd.readouterr().out
+    assert "UNINSTALL" not in out and "not-here-at-all is not installed" in out

@@ -340,3 +340,197 @@ def test_groups_and_extras_reach_the_tool(tmp_path, files, flags):
     env = env_for(tmp_path, files)
     sync = next(c.argv for c in ProjectVenv().check(env).commands if "sync" in c.argv)
     assert sync[-len(flags):] == flags
+
+
+SECRET_INDEX = "https://me:t0k%40n@idx.example/simple"
+POETRY_SOURCES = [
+    # sources in pyproject.toml, index-url -> the credential variables Poetry gets (None: the purpose says it is not used)
+    ([("corp", "https://idx.example/simple/")], SECRET_INDEX,
+     {"POETRY_HTTP_BASIC_CORP_USERNAME": "me", "POETRY_HTTP_BASIC_CORP_PASSWORD": "t0k@n"}),
+    ([("Corp-Mirror", "https://idx.example/other")], SECRET_INDEX,  # same host: the same credentials
+     {"POETRY_HTTP_BASIC_CORP_MIRROR_USERNAME": "me", "POETRY_HTTP_BASIC_CORP_MIRROR_PASSWORD": "t0k@n"}),
+    ([("a", "https://idx.example/simple"), ("b", "https://idx.example/b")], SECRET_INDEX,  # the exact URL wins
+     {"POETRY_HTTP_BASIC_A_USERNAME": "me", "POETRY_HTTP_BASIC_A_PASSWORD": "t0k@n"}),
+    ([("dot.name", "https://idx.example/simple")], SECRET_INDEX, {}),  # Poetry could not find it by that name
+    ([("other", "https://elsewhere.example/simple")], SECRET_INDEX, None),
+    ([], SECRET_INDEX, None),
+    ([("corp", "https://idx.example/simple")], "https://idx.example/simple", {}),  # nothing secret: nothing to add
+]
+
+
+@pytest.mark.parametrize(("sources", "index", "want"), POETRY_SOURCES)
+def test_poetry_gets_the_index_credentials_by_source_name(tmp_path, sources, index, want):
+    text = POETRY_PYPROJECT + "".join(f'\n[[tool.poetry.source]]\nname = "{n}"\nurl = "{u}"\n' for n, u in sources)
+    text += f"\n[tool.provision]\nindex-url = '{index}'\n"
+    env = env_for(tmp_path, {"pyproject.toml": text, "poetry.lock": POETRY2_LOCK})
+    sync = next(c for c in ProjectVenv().check(env).commands if "sync" in c.argv)
+    got = {k: v for k, v in sync.env if k.startswith("POETRY_HTTP_BASIC_")}
+    assert got == (want or {})
+    assert ("index-url does not reach Poetry" in sync.purpose) is (want is None)
+    assert ("PIP_INDEX_URL" in dict(sync.env)) is ("@" not in index)
+
+
+@pytest.mark.parametrize("tool_files", [{"pyproject.toml": PEP621, "uv.lock": UV_LOCK}, {"pyproject.toml": PEP621, "pdm.lock": PDM_LOCK},
+                                        {"Pipfile": PIPFILE, "Pipfile.lock": PIPFILE_LOCK}], ids=["uv", "pdm", "pipenv"])
+def test_a_secret_index_and_proxy_reach_the_other_tools(tmp_path, tool_files):
+    files = dict(tool_files)
+    conf = f"index-url = '{SECRET_INDEX}'\nproxy = 'http://me:pw@proxy.example:3128'\n"
+    files["provision.toml"] = conf
+    env = env_for(tmp_path, files)
+    cmds = ProjectVenv().check(env).commands
+    sync = next(c for c in cmds if "sync" in c.argv)
+    e = dict(sync.env)
+    own = {"uv": "UV_DEFAULT_INDEX", "pdm": "PDM_PYPI_URL", "pipenv": "PIPENV_PYPI_MIRROR"}[env.project.tool]
+    assert e[own] == e["PIP_INDEX_URL"] == SECRET_INDEX and e["HTTPS_PROXY"] == e["HTTP_PROXY"] == "http://me:pw@proxy.example:3128"
+    checks = [c for c in cmds if "lock-check" in c.argv]
+    assert all(dict(c.env)[own] == SECRET_INDEX for c in checks), "the lock's own check reaches the index too"
+    assert "t0k" not in sync.shell(is_root=True) and "pw@" not in sync.shell(is_root=True)
+
+
+# -- what the kit installed: drift noticed cheaply, put back; dropped requirements uninstalled --------
+
+REQS = {"requirements.txt": "certifi==2024.2.2\nidna==3.6\n"}
+RECORD = ["certifi-2024.2.2", "idna-3.6"]
+
+
+def with_record(env: StepEnv, have: dict, record: list[str] | None, listing: list[str]) -> StepEnv:
+    """A venv the kit built from ``have``, whose stamp records ``record`` and whose site-packages holds ``listing``."""
+    from conftest import healthy_venv
+
+    venv = str(env.config.venv)
+    files = healthy_venv(venv, have)
+    stamp = json.loads(files[f"{venv}/{STAMP}"])
+    if record is not None:
+        stamp["installed"] = record
+    files[f"{venv}/{STAMP}"] = json.dumps(stamp)
+    site = f"{venv}/lib/python{have['python_version']}/site-packages"
+    files.update({f"{site}/{d}/METADATA": "" for d in listing})
+    return replace(env, probe=FakeProbe(files=files))
+
+
+DRIFT = [
+    # listing of site-packages (stamp records RECORD) -> None (up to date) or (words in the reason, pins pip is given)
+    (["certifi-2024.2.2.dist-info", "idna-3.6.dist-info", "pip-24.0.dist-info"], None),
+    (["certifi-2024.2.2.dist-info", "idna-3.6.dist-info", "six-1.16.0.dist-info"], None),  # an extra by hand: ignored
+    (["Certifi-2024.2.2.dist-info", "IDNA-3.6.dist-info"], None),  # names compared canonically
+    (["certifi-2024.2.2.dist-info", "pip-23.0.dist-info"], ("idna 3.6 is gone", ("idna==3.6",))),
+    (["certifi-2024.2.2.dist-info", "idna-3.4.dist-info"], ("idna 3.6 is now 3.4", ("idna==3.6",))),
+    ([], ("certifi 2024.2.2 is gone; idna 3.6 is gone", ("certifi==2024.2.2", "idna==3.6"))),
+]
+
+
+@pytest.mark.parametrize(("listing", "expected"), DRIFT)
+def test_drift_is_noticed_from_one_listing_and_put_back(tmp_path, listing, expected):
+    env = env_for(tmp_path, REQS)
+    env = with_record(env, inputs(env), RECORD, listing)
+    change = ProjectVenv().check(env)
+    asked = list(env.probe.asked)
+    assert asked == [], "no process: the no-op and the drift check read files only"
+    if expected is None:
+        assert change.commands == () and "up to date" in change.reason
+        return
+    words, pins = expected
+    assert words in change.reason and "no longer holds what the kit installed" in change.reason
+    pip = [c.argv for c in change.commands if "install" in c.argv]
+    assert len(pip) == 1 and pip[0][-len(pins):] == pins and "-r" in pip[0]
+    assert not any("promote" in c.argv or "prune" in c.argv for c in change.commands), "in place, nothing to uninstall"
+    stamp = change.commands[-1].argv
+    assert stamp[2] == "stamp" and "--not-ours" not in stamp
+
+
+def test_a_stamp_without_a_record_is_not_checked_for_drift(tmp_path):
+    env = env_for(tmp_path, REQS)
+    env = with_record(env, inputs(env), None, [])
+    assert ProjectVenv().check(env).commands == ()
+
+
+@pytest.mark.parametrize(("files", "tool"), [({"pyproject.toml": PEP621, "uv.lock": UV_LOCK}, "uv"),
+                                             ({"pyproject.toml": POETRY_PYPROJECT, "poetry.lock": POETRY2_LOCK}, "poetry"),
+                                             ({"Pipfile": PIPFILE, "Pipfile.lock": PIPFILE_LOCK}, "pipenv")])
+def test_drift_in_a_locked_venv_runs_the_tools_own_sync(tmp_path, files, tool):
+    env = env_for(tmp_path, files)
+    env = with_record(env, inputs(env), ["idna-3.10", "six-1.16.0"], ["six-1.16.0.dist-info", "extra-1.0.dist-info"])
+    change = ProjectVenv().check(env)
+    assert "idna 3.10 is gone" in change.reason
+    sync = next(c for c in change.commands if c.argv[1] == "sync")
+    assert sync.argv[0].endswith(f"/{tool}")
+    target = dict(sync.env).get("UV_PROJECT_ENVIRONMENT") or dict(sync.env).get("VIRTUAL_ENV")
+    assert target == f"{tmp_path}/.venv", "in place: the tool puts back what differs"
+    assert change.commands[-1].argv[-2:] == ("--not-ours", "extra")
+    assert not any("uninstall" in c.argv for c in change.commands)
+
+
+PRUNE_PLANS = [
+    # old requirements (the stamp's), new files, recorded, listing -> (candidates shown, roots, --keep-direct, --not-ours)
+    ("certifi==2024.2.2\nidna==3.6\n", {"requirements.txt": "certifi==2024.2.2\n"}, RECORD, ["six"],
+     (["idna"], ["certifi==2024.2.2"], False, ["six"])),
+    ("certifi==2024.2.2\n", {"requirements.txt": "certifi==2024.2.2\nidna==3.6\n"}, ["certifi-2024.2.2"], [],
+     None),  # a requirement added: pip installs it, nothing to uninstall
+    ("certifi==2024.2.2\nidna==3.6\n", {"requirements.txt": "-r base.txt\n-c pins.txt\n-e ./sub\n", "base.txt": "certifi\n",
+                                        "pins.txt": "idna==3.6\n", "sub/setup.py": ""}, RECORD, [],
+     (["idna"], ["certifi"], True, [])),  # a constraint is not a requirement; a path requirement keeps what came from paths
+    ("x\n", {"requirements.txt": "Certifi>=2024\n"}, [*RECORD, "pip-24.0", "setuptools-69.0"], ["setuptools", "pip"],
+     (["idna"], ["Certifi>=2024"], False, [])),  # pip, setuptools, wheel: never uninstalled
+    ("certifi==2024.2.2\nidna==3.6\n", {"requirements.txt": "certifi==2024.2.2\n"}, None, ["six"],
+     None),  # no record (an older stamp): nothing is proven the kit's, nothing goes; all of it is left unrecorded
+]
+
+
+@pytest.mark.parametrize(("old", "files", "record", "extra", "expected"), PRUNE_PLANS)
+def test_dropped_requirements_are_uninstalled_in_the_plan(tmp_path, old, files, record, extra, expected):
+    env = env_for(tmp_path, {"requirements.txt": old})
+    have = inputs(env)
+    for name in files:
+        (tmp_path / name).unlink(missing_ok=True)
+    env = env_for(tmp_path, files)
+    listing = [f"{r}.dist-info" for r in (record or RECORD)] + [f"{n}-1.0.dist-info" for n in extra]
+    env = with_record(env, have, record, listing)
+    change = ProjectVenv().check(env)
+    assert "contents of requirements.txt" in change.reason
+    prune = [c for c in change.commands if "prune" in c.argv]
+    stamp = change.commands[-1].argv
+    assert stamp[2] == "stamp"
+    hand = list(stamp[stamp.index("--not-ours") + 1:]) if "--not-ours" in stamp else []
+    if expected is None:
+        assert prune == []
+        if record is None:
+            assert hand == sorted({"certifi", "idna", *extra}), "a stamp without a record: nothing recorded as the kit's"
+        return
+    going, roots, keep_direct, not_ours = expected
+    argv = prune[0].argv
+    venv, py = f"{tmp_path}/.venv", f"{tmp_path}/.venv/bin/python"
+    assert argv[:4] == (py, argv[1], "prune", venv) and argv[1].endswith("venvops.py")
+    head, tail = argv[4:argv.index("--")], argv[argv.index("--") + 1:]
+    assert [head[i + 1] for i, a in enumerate(head) if a == "--root"] == roots
+    assert ("--keep-direct" in head) is keep_direct
+    assert tail == (py, "-m", "pip", "uninstall", "--disable-pip-version-check", "--no-input", "-y", *going)
+    assert ", ".join(going) in prune[0].purpose
+    order = [c.argv[1] if "verify" not in c.argv[1] else "verify" for c in change.commands]
+    assert change.commands.index(prune[0]) > next(i for i, c in enumerate(change.commands) if "install" in c.argv), order
+    assert hand == not_ours
+
+
+def test_a_pyproject_project_drops_a_dependency(tmp_path):
+    """The project's own dependencies come from its pyproject.toml as it is now: a dropped one is a candidate,
+    and the project itself (with its extras) is a root the prune reads from the venv after the install."""
+    before = PEP621.replace('dependencies = ["idna>=3"]', 'dependencies = ["idna>=3", "requests"]')
+    env = env_for(tmp_path, {"pyproject.toml": before})
+    have = inputs(env)
+    env = env_for(tmp_path, {"pyproject.toml": PEP621})
+    record = ["app-0.1.0", "idna-3.10", "pytest-8.3.5", "pluggy-1.5.0", "requests-2.32.3", "urllib3-2.2.1"]
+    env = with_record(env, have, record, [f"{r}.dist-info" for r in record])
+    prune = next(c for c in ProjectVenv().check(env).commands if "prune" in c.argv).argv
+    head = prune[4:prune.index("--")]
+    assert [head[i + 1] for i, a in enumerate(head) if a == "--root"] == ["app[test]", "idna>=3", "pytest"]
+    assert prune[-3:] == ("pluggy", "requests", "urllib3"), "pluggy is only a candidate: pytest keeps it (read after the install)"
+
+
+def test_a_changed_certificate_alone_uninstalls_nothing(tmp_path):
+    files = {"requirements.txt": "requests\n", "provision.toml": "ca-bundle = 'ca.pem'\n", "ca.pem": "one"}
+    env = env_for(tmp_path, files)
+    have = inputs(env)
+    env = env_for(tmp_path, {"ca.pem": "two"})
+    record = ["certifi-2024.2.2", "requests-2.32.3", "urllib3-2.2.1"]
+    env = with_record(env, have, record, [f"{r}.dist-info" for r in record])
+    change = ProjectVenv().check(env)
+    assert change.reason.endswith("was built: ca_bundle") and not any("prune" in c.argv for c in change.commands)

@@ -158,3 +158,114 @@ def test_facts_json_masks_proxies_and_pip_settings(tmp_path, monkeypatch):
 
 def test_safe_is_both():
     assert safe(f"\x1b[2Jhttps://u:{TOKEN}@h") == "\\x1b[2Jhttps://***@h"
+
+
+# -- a credentialed index and proxy reach every lock tool, and show nowhere ---------------------
+
+# the project's files per tool; Poetry finds the credentials by its source's name
+CREDENTIAL_PROJECTS = {
+    "uv": ("uv.lock", "UV_DEFAULT_INDEX"),
+    "poetry": ("poetry.lock", "POETRY_HTTP_BASIC_CORP_IDX_PASSWORD"),
+    "pdm": ("pdm.lock", "PDM_PYPI_URL"),
+    "pipenv": ("Pipfile.lock", "PIPENV_PYPI_MIRROR"),
+    "pip": ("requirements.txt", None),
+}
+# a password, one that makes shlex quote the argument, a bare token, a %-encoded one
+SECRETS = [
+    ("user", TOKEN),
+    ("user", f"{TOKEN}$&x"),
+    (TOKEN, None),
+    ("user", f"{TOKEN}%40x"),
+]
+
+
+def credential_project(tmp_path: Path, tool: str, user: str, password: str | None) -> Path:
+    from tests.test_detect import PDM_LOCK, PEP621, PIPFILE, PIPFILE_LOCK, POETRY2_LOCK, POETRY_PYPROJECT, UV_LOCK
+
+    userinfo = user if password is None else f"{user}:{password}"
+    index = f"https://{userinfo}@pypi.corp.invalid/simple"
+    files = {
+        "uv": {"pyproject.toml": PEP621, "uv.lock": UV_LOCK},
+        "poetry": {"pyproject.toml": POETRY_PYPROJECT + '\n[[tool.poetry.source]]\nname = "corp-idx"\n'
+                                                       'url = "https://pypi.corp.invalid/simple/"\npriority = "primary"\n',
+                   "poetry.lock": POETRY2_LOCK},
+        "pdm": {"pyproject.toml": PEP621, "pdm.lock": PDM_LOCK},
+        "pipenv": {"Pipfile": PIPFILE, "Pipfile.lock": PIPFILE_LOCK},
+        "pip": {"requirements.txt": "idna==3.6\n"},
+    }[tool]
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    # TOML basic strings: the "'" stays as it is
+    (tmp_path / "provision.toml").write_text(f'index-url = "{index}"\nproxy = "http://user:{TOKEN}@proxy.invalid:3128"\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize("secret", SECRETS, ids=["user-password", "quote", "bare-token", "percent"])
+@pytest.mark.parametrize("tool", list(CREDENTIAL_PROJECTS))
+def test_credentials_reach_the_tool_and_show_nowhere(tmp_path, tool, secret):
+    from urllib.parse import unquote
+
+    from invoke import MockContext, Result
+
+    from provision.run.progress import Progress
+    from provision.run.runner import Runner
+    from provision.steps.venv import ProjectVenv
+
+    user, password = secret
+    (tmp_path / "p").mkdir()
+    project = credential_project(tmp_path / "p", tool, user, password)
+    env = session.prepare(None, project=str(project), platform="debian:12", dry_run=True, predict=False).env
+    change = ProjectVenv().check(env)
+    commands = list(change.commands)
+    raw = "\n".join(" ".join(c.argv_for(is_root=True)) for c in commands)
+    assert TOKEN in raw, "the credentials are really passed on"
+    _, variable = CREDENTIAL_PROJECTS[tool]
+    if tool == "poetry":  # Poetry takes them as they are, not %-encoded
+        sync = next(c for c in commands if "sync" in c.argv)
+        values = dict(sync.env)
+        assert values["POETRY_HTTP_BASIC_CORP_IDX_USERNAME"] == user
+        assert values["POETRY_HTTP_BASIC_CORP_IDX_PASSWORD"] == unquote(password or "")
+        assert "PIP_INDEX_URL" not in values, "Poetry does not read it: the secret is not handed over for nothing"
+        assert values["HTTPS_PROXY"] == f"http://user:{TOKEN}@proxy.invalid:3128"
+    elif variable:
+        sync = next(c for c in commands if "sync" in c.argv)
+        values = dict(sync.env)
+        assert TOKEN in values[variable] and TOKEN in values["PIP_INDEX_URL"] and TOKEN in values["HTTPS_PROXY"]
+    # every door out: plan text (dry run), JSON, the run log, the progress line, the stamp
+    res = StepResult("project-venv", "Project venv", "changed", change.reason, commands)
+    text = report.step_text(res, is_root=True, dry_run=True) + report.step_text(res, is_root=False, dry_run=True)
+    out = io.StringIO()
+    report.dump({"steps": [res.to_json(is_root=True)]}, out)
+    log_file = tmp_path / "log" / "run.log"
+    (tmp_path / "log").mkdir()
+    log, progress_out = RunLog(str(log_file)), io.StringIO()
+    runner = Runner(MockContext(run=Result(exited=0)), dry_run=False, is_root=True, sudo="root", interactive=False,
+                    log=log, progress=Progress(progress_out, quiet=False))
+    for c in commands:
+        runner.execute(ProjectVenv(), c)
+    log.close()
+    stamp = next(c.argv[-1] for c in commands if "promote" in c.argv)
+    for where, shown in (("plan", text), ("json", out.getvalue()), ("log", log_file.read_text()),
+                         ("progress", progress_out.getvalue()), ("stamp", stamp)):
+        assert TOKEN not in shown, f"the secret is in the {where}"
+    assert "***@pypi.corp.invalid" in text
+
+
+SHOWN = [
+    # (env, argv) -> what people see
+    ((("PIP_INDEX_URL", f"https://u:{TOKEN}$&x@h.invalid/simple"),), ("uv", "sync"),
+     "env 'PIP_INDEX_URL=https://***@h.invalid/simple' uv sync"),
+    ((("POETRY_HTTP_BASIC_CORP_PASSWORD", TOKEN), ("POETRY_HTTP_BASIC_CORP_USERNAME", "me")), ("poetry", "sync"),
+     "env 'POETRY_HTTP_BASIC_CORP_PASSWORD=***' 'POETRY_HTTP_BASIC_CORP_USERNAME=***' poetry sync"),
+    ((), ("pip", "--index-url", f"https://u:{TOKEN}@x@h.invalid/simple"), "pip --index-url 'https://***@h.invalid/simple'"),
+    ((("VIRTUAL_ENV", "/p/.venv"),), ("pdm", "sync"), "env VIRTUAL_ENV=/p/.venv pdm sync"),
+    ((), ("pip", "install", "pkg@https://h.invalid/p.whl"), "pip install pkg@https://h.invalid/p.whl"),
+]
+
+
+@pytest.mark.parametrize(("env", "argv", "shown"), SHOWN)
+def test_commands_are_masked_argument_by_argument(env, argv, shown):
+    c = Command(argv, env=env)
+    assert c.shell(is_root=True) == shown
+    assert TOKEN not in json.dumps(c.to_json(is_root=True))
+    assert c.argv_for(is_root=True)[1:1 + len(env)] == tuple(f"{k}={v}" for k, v in env), "what runs is unmasked"

@@ -37,6 +37,7 @@ class Probe(Protocol):
     def mtime(self, path: str) -> float | None: ...
     def read_text(self, path: str) -> str | None: ...
     def glob(self, pattern: str) -> list[str]: ...
+    def listdir(self, path: str) -> list[str] | None: ...
     def which(self, name: str) -> str | None: ...
     def now(self) -> float: ...
 
@@ -64,6 +65,13 @@ class _Files:
         import glob
 
         return sorted(glob.glob(pattern))
+
+    def listdir(self, path: str) -> list[str] | None:
+        """The names in a directory (one system call; None when it cannot be read)."""
+        try:
+            return os.listdir(path)
+        except OSError:
+            return None
 
     def now(self) -> float:
         return time.time()
@@ -112,6 +120,9 @@ class FreshProbe:
 
     def glob(self, pattern: str) -> list[str]:
         return []
+
+    def listdir(self, path: str) -> list[str] | None:
+        return None
 
     def which(self, name: str) -> str | None:
         return None

@@ -146,8 +146,9 @@ class Runner:
         if self.interrupted:
             raise KeyboardInterrupt
         argv = self.argv(command)
-        shown = " ".join(argv) if len(" ".join(argv)) < 200 else " ".join(argv)[:197] + "..."
-        self.log.write(f"\n$ {shlex.join(argv)}\n")
+        visible = command.shown(is_root=self.is_root, sudo_flags=self.sudo_flags)  # masked per argument, before quoting
+        shown = " ".join(visible) if len(" ".join(visible)) < 200 else " ".join(visible)[:197] + "..."
+        self.log.write(f"\n$ {shlex.join(visible)}\n")
         token = self.progress.start(step.title, command.purpose or shown)
         try:
             # explicit on purpose: the Context may be a Fabric Connection or a test double,

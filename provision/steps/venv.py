@@ -13,7 +13,12 @@ files are installed in a call of their own with hash checking on.
 
 A stamp of the inputs (interpreter, the contents of every file that decided the install,
 groups, extras, tool, index, certificate) lets an unchanged venv be skipped without any
-tool or pip call at all.
+tool or pip call at all. The stamp also records what the kit's install put in the venv
+(``name-version`` of each distribution, from its ``.dist-info`` directory): one listing of
+site-packages then shows, without any process, a distribution uninstalled or changed by
+hand since (the tool's sync, or pip with the recorded versions, puts it back); and when a
+pip project's requirements drop a distribution, what the kit installed and nothing requires
+any more is uninstalled. What was installed by hand is never recorded, so never removed.
 """
 
 from __future__ import annotations
@@ -22,16 +27,23 @@ import hashlib
 import json
 import os
 import posixpath
+import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import venvsafety
-from ..atomic import STAMP, file_digest, inputs_digest
+from ..atomic import INSTALLED, KIT_TOOLS, STAMP, dist_entry, dist_key, file_digest, inputs_digest
 from ..command import Command
+from ..errors import ProvisionError
 from ..paths import PACKAGE
 from ..project.detect import ProjectSpec, rel_path
-from ..redact import fingerprint
+from ..redact import fingerprint, has_credentials
 from . import ATOMIC, Change, Step, StepEnv
 from .locktool import tool_exe
+
+if TYPE_CHECKING:  # parsed requirement files: only a pip project's update reads them here
+    from ..project.requirements import Closure, Line
 
 RECIPE = 2  # bump when the way venvs are built changes (2: per source; no setuptools/wheel)
 CHECKS = PACKAGE / "checks"
@@ -103,8 +115,11 @@ def tool_env(env: StepEnv, venv: str) -> tuple[tuple[str, str], ...]:
     """The environment a lock tool runs with: the venv to use, the interpreter, CA, index, proxy.
 
     uv does not read pip.conf: the certificate, index and proxy reach it (and Poetry, PDM,
-    Pipenv) through their own variables. Values with credentials are never put here (they
-    would be printed): those reach the tools from this run's own environment.
+    Pipenv) through their own variables, credentials included (a private index with a token).
+    They are never shown: ``Command`` masks every argument it renders (plan, dry run, JSON,
+    log), and the stamp keeps a fingerprint. Poetry takes no index from the environment: it
+    reads the project's ``[[tool.poetry.source]]``, and the index's credentials go to the
+    source they belong to as ``POETRY_HTTP_BASIC_<SOURCE>_USERNAME``/``_PASSWORD``.
     """
     spec, cfg = env.project, env.config
     tool = spec.tool or ""
@@ -116,15 +131,64 @@ def tool_env(env: StepEnv, venv: str) -> tuple[tuple[str, str], ...]:
         out += [("VIRTUAL_ENV", venv), *IN_PROJECT.get(tool, ())]
     if env.pip_cert:
         out += [("SSL_CERT_FILE", env.pip_cert), ("REQUESTS_CA_BUNDLE", env.pip_cert), ("PIP_CERT", env.pip_cert)]
-    index = cfg.index_url if cfg.index_url and "@" not in cfg.index_url else None
-    if index:
+    index = cfg.index_url
+    if index and tool == "poetry":
+        out += poetry_credentials(spec.project, index)
+        if not has_credentials(index):
+            out.append(("PIP_INDEX_URL", index))  # as before; Poetry itself does not read it
+    elif index:
         out += {"uv": [("UV_DEFAULT_INDEX", index)], "pdm": [("PDM_PYPI_URL", index)],
                 "pipenv": [("PIPENV_PYPI_MIRROR", index)]}.get(tool, [])
         out.append(("PIP_INDEX_URL", index))
-    proxy = cfg.proxy if cfg.proxy and "@" not in cfg.proxy else None
-    if proxy:
-        out += [("HTTPS_PROXY", proxy), ("HTTP_PROXY", proxy)]
+    if cfg.proxy:
+        out += [("HTTPS_PROXY", cfg.proxy), ("HTTP_PROXY", cfg.proxy)]
     return tuple(out)
+
+
+def _url_key(url: str) -> tuple[str, str]:
+    """(host[:port], path without a trailing slash) of an index URL, credentials left out."""
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    host = (u.hostname or "") + (f":{u.port}" if u.port else "")
+    return host, u.path.rstrip("/")
+
+
+def poetry_sources(project: Path) -> list[tuple[str, str]]:
+    """(name, url) of the project's ``[[tool.poetry.source]]`` entries."""
+    from .. import toml
+
+    try:
+        data = toml.load(project / "pyproject.toml")
+    except ProvisionError:
+        return []
+    sources = data.get("tool", {}).get("poetry", {}).get("source", [])
+    return [(s["name"], s["url"]) for s in sources if isinstance(s, dict)
+            and isinstance(s.get("name"), str) and isinstance(s.get("url"), str)] if isinstance(sources, list) else []
+
+
+def poetry_source_for(project: Path, index: str) -> list[str]:
+    """The Poetry sources the index URL is: the same URL, else the same host."""
+    sources = poetry_sources(project)
+    want = _url_key(index)
+    return [n for n, u in sources if _url_key(u) == want] or [n for n, u in sources if _url_key(u)[0] == want[0]]
+
+
+def poetry_credentials(project: Path, index: str) -> list[tuple[str, str]]:
+    """``POETRY_HTTP_BASIC_<SOURCE>_USERNAME``/``_PASSWORD`` from the index URL's credentials."""
+    from urllib.parse import unquote, urlsplit
+
+    if not has_credentials(index):
+        return []
+    u = urlsplit(index)
+    user, password = unquote(u.username or ""), unquote(u.password or "")
+    out: list[tuple[str, str]] = []
+    for name in poetry_source_for(project, index):
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+            continue  # Poetry finds the variables by the name upper-cased, '-' as '_'; a '.' would split its key
+        var = "POETRY_HTTP_BASIC_" + name.upper().replace("-", "_")
+        out += [(f"{var}_USERNAME", user), (f"{var}_PASSWORD", password)]
+    return out
 
 
 def _group_flags(spec: ProjectSpec) -> list[str]:
@@ -192,8 +256,10 @@ def create_commands(env: StepEnv, stage: str, *, with_pip: bool) -> list[Command
     return cmds
 
 
-def pip_install_commands(env: StepEnv, py: str) -> list[Command]:
-    """The project's requirements with pip: hashed files in a call of their own, with hash checking."""
+def pip_install_commands(env: StepEnv, py: str, pins: tuple[str, ...] = ()) -> list[Command]:
+    """The project's requirements with pip: hashed files in a call of their own, with hash checking.
+
+    ``pins``: recorded versions to put back (what was changed by hand), with the plain call."""
     spec = env.project
     cmds: list[Command] = []
     hashed = [c for c in spec.requirements if c.hashed]
@@ -212,7 +278,8 @@ def pip_install_commands(env: StepEnv, py: str) -> list[Command]:
         extras = f"[{','.join(spec.extras)}]" if spec.extras else ""
         argv += ["-e", f"{spec.project}{extras}"]
     if argv:
-        cmds.append(Command(in_project(env, (py, "-m", "pip", "install", *PIP_QUIET, *argv)), purpose="the project's requirements"))
+        purpose = "the project's requirements" + (f", and back at their recorded versions: {', '.join(pins)}" if pins else "")
+        cmds.append(Command(in_project(env, (py, "-m", "pip", "install", *PIP_QUIET, *argv, *pins)), purpose=purpose))
     return cmds
 
 
@@ -265,9 +332,176 @@ def tool_commands(env: StepEnv, venv: str, *, update: bool) -> list[Command]:
     what = f"every distribution of {spec.lock.path.name} at its locked version" if spec.lock else f"{tool} resolves and writes its lock"
     if update:
         what += ", changing only what differs"
+    if tool == "poetry" and env.config.index_url and not poetry_source_for(spec.project, env.config.index_url):
+        what += ("; index-url does not reach Poetry, which reads its sources only from pyproject.toml (no "
+                 "[[tool.poetry.source]] there is that index)")
     extra_env = (("PIPENV_PIPFILE", str(spec.project / "Pipfile")),) if tool == "pipenv" else ()
     cmds.append(Command((*sync, *flags), env=(*tenv, *extra_env), purpose=f"{what} ({tool})"))
     return cmds
+
+
+PIP_UNINSTALL = ("--disable-pip-version-check", "--no-input", "-y")
+
+
+@dataclass(frozen=True)
+class Look:
+    """What the venv step found: why work is needed (None: none), and what it plans from."""
+
+    why: str | None
+    fresh: bool  # a new build aside (else: in place)
+    want: dict[str, object]
+    record: tuple[str, ...] | None = None  # the stamp's "key-version" record (None: no venv, or a stamp without one)
+    listing: tuple[str, ...] = ()  # the names in the venv's site-packages
+    drift: tuple[str, ...] = ()  # recorded entries the venv no longer holds as recorded
+    inputs_changed: tuple[str, ...] = ()  # the inputs that changed (an update not only for drift)
+
+
+def site_listing(env: StepEnv, venv: str, minor: str) -> tuple[str, ...]:
+    """The names in the venv's site-packages: one directory read, no process."""
+    sites = [posixpath.join(venv, "lib", f"{impl}{minor}", "site-packages") for impl in ("python", "pypy")]
+    for site in [venv + "\\Lib\\site-packages"] if env.windows else sites:
+        names = env.probe.listdir(site)
+        if names is not None:
+            return tuple(names)
+    return ()
+
+
+def drifted(record: tuple[str, ...], listing: tuple[str, ...]) -> tuple[str, ...]:
+    """The recorded ``key-version`` entries the listing no longer holds (extras added by hand do not count)."""
+    have = {f"{e[0]}-{e[1]}" for d in listing if (e := dist_entry(d))}
+    return tuple(r for r in record if r not in have)
+
+
+def describe_drift(gone: tuple[str, ...], listing: tuple[str, ...]) -> str:
+    now: dict[str, list[str]] = {}
+    for d in listing:
+        if e := dist_entry(d):
+            now.setdefault(e[0], []).append(e[1])
+    out = []
+    for r in gone:
+        key, _, version = r.partition("-")
+        out.append(f"{key} {version} is now {', '.join(sorted(now[key]))}" if key in now else f"{key} {version} is gone")
+    return "; ".join(out)
+
+
+def listing_keys(listing: tuple[str, ...]) -> set[str]:
+    return {e[0] for d in listing if (e := dist_entry(d))}
+
+
+def not_ours(look: Look) -> list[str]:
+    """Keys of what the venv holds that the kit did not install (by hand): never recorded, never removed.
+    A stamp without a record proves nothing: then all that is there now counts as not the kit's."""
+    keys = listing_keys(look.listing) - KIT_TOOLS
+    if look.record is not None:
+        keys -= {r.partition("-")[0] for r in look.record}
+    return sorted(keys)
+
+
+def _requirement_lines(closure: Closure) -> list[Line]:
+    """A requirement file's lines and those of its ``-r`` includes (not its ``-c`` constraints)."""
+    files = {f.path: f for f in closure.files}
+    out: list[Line] = []
+    seen: set[Path] = set()
+    todo = [closure.root]
+    while todo:
+        path = todo.pop(0)
+        if path in seen or path not in files:
+            continue
+        seen.add(path)
+        out += files[path].lines
+        todo += files[path].includes
+    return out
+
+
+def project_dependencies(spec: ProjectSpec, extras: set[str]) -> list[str]:
+    """The project's own ``[project]`` dependencies (and its selected extras') as its pyproject.toml
+    now declares them; none when they are dynamic (the installed metadata decides then)."""
+    from .. import toml
+
+    try:
+        data = toml.load(spec.project / "pyproject.toml")
+    except ProvisionError:
+        return []
+    proj = data.get("project")
+    if not isinstance(proj, dict):
+        return []
+    dynamic = proj.get("dynamic") if isinstance(proj.get("dynamic"), list) else []
+    deps = [] if "dependencies" in dynamic else list(proj.get("dependencies") or [])
+    optional = proj.get("optional-dependencies") if isinstance(proj.get("optional-dependencies"), dict) else {}
+    if "optional-dependencies" not in dynamic:
+        for e in sorted(extras):
+            deps += optional.get(e) or []
+    return [d for d in deps if isinstance(d, str)]
+
+
+def requirement_roots(env: StepEnv) -> tuple[list[str], bool]:
+    """What the project's pip install now asks for by name (PEP 508 strings), and whether it also
+    asks for a path or URL whose distribution's name the plan cannot know."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    spec = env.project
+    roots: list[str] = []
+    unnamed = False
+    extras = set(spec.extras)
+    project = spec.install_project and not spec.editable_in_requirements
+    for closure in spec.requirements:
+        for line in _requirement_lines(closure):
+            if line.requirement is not None:
+                roots.append(str(line.requirement))
+                continue
+            path, _, rest = line.text.partition("[")
+            if (spec.project / path).resolve() == spec.project.resolve():
+                project = True  # "-e .[socks]": the project itself
+                extras |= {e.strip() for e in rest.rstrip("]").split(",") if e.strip()}
+            else:
+                unnamed = True
+    candidates = list(spec.group_requirements)
+    if project:
+        candidates += project_dependencies(spec, extras)
+        if spec.name:
+            roots.append(spec.name + (f"[{','.join(sorted(extras))}]" if extras else ""))
+        else:
+            unnamed = True
+    for text in candidates:
+        try:
+            Requirement(text)
+        except InvalidRequirement:
+            unnamed = True
+            continue
+        roots.append(text)
+    return roots, unnamed
+
+
+def prune_commands(env: StepEnv, venv: str, look: Look) -> list[Command]:
+    """After a pip project's update: uninstall what the kit installed that no requirement names any
+    more, unless something left in the venv still needs it (``venvops prune`` decides that from the
+    venv's own metadata, after the install)."""
+    from packaging.requirements import Requirement
+
+    if not set(look.inputs_changed) & {"files", "groups", "extras", "project"} or look.record is None or env.project.tool:
+        return []  # what is asked for is the same (only drift, or the certificate, index or proxy changed)
+    roots, unnamed = requirement_roots(env)
+    named = {dist_key(Requirement(r).name) for r in roots}
+    present = listing_keys(look.listing)
+    going = sorted({r.partition("-")[0] for r in look.record} - named - KIT_TOOLS & present)
+    if not going:
+        return []
+    py = venv_python(env, venv)
+    argv = (py, VENVOPS, "prune", venv, *(a for r in roots for a in ("--root", r)), *(("--keep-direct",) if unnamed else ()),
+            "--", py, "-m", "pip", "uninstall", *PIP_UNINSTALL, *going)
+    return [Command(argv, purpose=f"uninstall what the kit installed and the project no longer requires ({', '.join(going)}): "
+                                  "those that nothing left in the venv needs, read from the venv after the install")]
+
+
+def restore_pins(env: StepEnv, look: Look) -> tuple[str, ...]:
+    """``name==version`` for what was uninstalled or changed by hand since the kit installed it
+    (inputs unchanged): pip puts back exactly what was recorded."""
+    if not look.drift or look.inputs_changed:
+        return ()
+    own = dist_key(env.project.name) if env.project.name else None
+    if requirement_roots(env)[1]:
+        return ()  # a path or URL requirement: its distribution may not be on the index; pip's own install restores it
+    return tuple(f"{k}=={v}" for k, _, v in (r.partition("-") for r in look.drift) if k != own)
 
 
 class ProjectVenv(Step):
@@ -276,40 +510,59 @@ class ProjectVenv(Step):
 
     def current(self, env: StepEnv) -> tuple[str | None, bool, dict[str, object]]:
         """(why work is needed or None, whether a fresh build is needed, the wanted inputs)."""
+        look = self.look(env)
+        return look.why, look.fresh, look.want
+
+    def look(self, env: StepEnv) -> Look:
+        """The venv against what the project wants. An unchanged venv costs file reads and one
+        directory listing (the drift check): no process, no heavy import."""
         venv = str(env.config.venv)
         want = inputs(env)
         found = venvsafety.existing(env.probe, venv)
         if found.kind == "absent":
-            return f"no venv at {venv}", True, want
+            return Look(f"no venv at {venv}", True, want)
         if found.kind == "foreign":
-            return (f"{venv} was not built by provision (made by hand or another tool): a new one is built aside and "
-                    f"the existing one is moved to {found.backup} and kept"), True, want
+            return Look(f"{venv} was not built by provision (made by hand or another tool): a new one is built aside and "
+                        f"the existing one is moved to {found.backup} and kept", True, want)
         text = env.probe.read_text(os.path.join(venv, STAMP))
         try:
             stamp = json.loads(text) if text else None
         except ValueError:
             stamp = None
         if not isinstance(stamp, dict):
-            return f"{venv} has no provision stamp (made by hand or by an interrupted build)", True, want
+            return Look(f"{venv} has no provision stamp (made by hand or by an interrupted build)", True, want)
         if not env.probe.exists(venv_python(env, venv)):
-            return f"the interpreter of {venv} is gone", True, want
+            return Look(f"the interpreter of {venv} is gone", True, want)
         if (why := venvsafety.broken(env.probe, venv, stamp, windows=env.windows)) is not None:
-            return why, True, want
+            return Look(why, True, want)
         have = stamp.get("inputs", {})
         if have.get("python_version") != want["python_version"]:
             where = "; ".join(f"{c.text} ({c.source})" for c in env.project.python) or f"python = \"{env.config.python}\""
-            return f"{venv} uses Python {have.get('python_version')}, the project needs {want['python_version']} ({where})", True, want
+            return Look(f"{venv} uses Python {have.get('python_version')}, the project needs {want['python_version']} ({where})",
+                        True, want)
+        raw = stamp.get(INSTALLED)
+        record = tuple(raw) if isinstance(raw, list) and all(isinstance(r, str) for r in raw) else None
         if stamp.get("digest") == inputs_digest(want):
-            return None, False, want
-        rebuild = any(have.get(k) != want.get(k) for k in ("recipe", "python", "source", "tool"))
-        return f"inputs changed since {venv} was built: {describe_difference(have, want)}", rebuild, want
+            if record is None:
+                return Look(None, False, want)
+            listing = site_listing(env, venv, str(want["python_version"]))
+            if not (gone := drifted(record, listing)):
+                return Look(None, False, want, record, listing)
+            return Look(f"{venv} no longer holds what the kit installed: {describe_drift(gone, listing)}", False, want, record,
+                        listing, gone)
+        if any(have.get(k) != want.get(k) for k in ("recipe", "python", "source", "tool")):
+            return Look(f"inputs changed since {venv} was built: {describe_difference(have, want)}", True, want)
+        listing = site_listing(env, venv, str(want["python_version"]))
+        return Look(f"inputs changed since {venv} was built: {describe_difference(have, want)}", False, want, record, listing,
+                    drifted(record, listing) if record is not None else (), tuple(k for k in want if have.get(k) != want[k]))
 
     def check(self, env: StepEnv) -> Change:
         cfg, spec = env.config, env.project
         venv = str(cfg.venv)
         stage = venv + ".partial"
         leftovers = venvsafety.leftovers(env.probe, venv)
-        why, fresh, want = self.current(env)
+        look = self.look(env)
+        why, fresh, want = look.why, look.fresh, look.want
         kit = env.options.kit_python
         cleanup = (Command((kit, ATOMIC, "discard", *leftovers), purpose="remove an interrupted build"),) if leftovers else ()
         if why is None:
@@ -333,7 +586,8 @@ class ProjectVenv(Step):
         if spec.tool:
             cmds += tool_commands(env, target, update=not fresh)
         else:
-            cmds += pip_install_commands(env, py)
+            cmds += pip_install_commands(env, py, restore_pins(env, look))
+            cmds += prune_commands(env, venv, look)
         wheel = None if env.windows else env.python.pip_wheel
         verify = (py, str(CHECKS / "verify_venv.py"), *(("--pip-wheel", wheel) if wheel else ()))
         cmds.append(Command(verify, purpose="verify: ssl/ctypes/sqlite3/venv, pip check, a C extension builds"))
@@ -345,7 +599,10 @@ class ProjectVenv(Step):
                 cmds.append(Command((kit, VENVOPS, "pdm-python", str(spec.project), stage, venv),
                                     purpose="PDM's remembered interpreter (.pdm-python) follows the venv"))
         else:
-            cmds.append(Command((kit, VENVOPS, "stamp", venv, "--stamp", stamp), purpose="record what the venv now matches"))
+            hand = not_ours(look)
+            cmds.append(Command((kit, VENVOPS, "stamp", venv, "--stamp", stamp, *(("--not-ours", *hand) if hand else ())),
+                                purpose="record what the venv now matches" + (f" (installed by hand, not recorded: {', '.join(hand)})"
+                                                                               if hand else "")))
         if spec.lock_written:
             cmds.append(Command((kit, VENVOPS, "restamp", venv, str(spec.project), *(rel_path(cfg.project, p) for p in deciding(spec))),
                                 purpose="the stamp covers the lock the tool just wrote"))

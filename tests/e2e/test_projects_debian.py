@@ -6,7 +6,8 @@ every version the fixture's manifest expects is installed exactly (read with the
 ``importlib.metadata``), the fixture's own tests pass in its venv, the project's tool (``uv
 run``, ``poetry run``, ``pdm run``, ``pipenv run``) starts on the kit's venv without
 re-syncing it, and a second run says ``changed=0``. Then an edited lock changes only what
-differs, a stale lock is a clear error, and a project that needs Python 3.13 gets the clear
+differs; a dropped requirement is uninstalled and a distribution uninstalled or changed by
+hand is put back (an extra installed by hand survives both); a stale lock is a clear error, and a project that needs Python 3.13 gets the clear
 error on Debian 12 and works in a Debian 13 root.
 
 The machine reaches the package index only through TLS interception: the host's CA goes in
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -197,3 +199,53 @@ def test_python313_works_in_a_debian13_root():
         assert provision(c, "/srv/python313")[1]["recap"]["changed"] == 0
     finally:
         c.close()
+
+
+def test_requirements_venv_follows_drops_and_drift(d12):
+    """A dropped requirement is uninstalled (what something left still needs stays), a distribution
+    uninstalled or changed by hand is put back at its recorded version, an extra installed by hand
+    survives all of it; each time the next run says changed=0 (and the no-op stays fast)."""
+    project, venv = "/srv/req-drift", "/srv/req-drift/.venv"
+    d12.run(["rm", "-rf", project], check=True)
+    materialize("requirements", d12.path(project))
+    res, data = provision(d12, project)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
+    stamp = json.loads(d12.path(f"{venv}/.provision-stamp.json").read_text())
+    assert "idna-3.6" in stamp["installed"] and not any(r.startswith("pip-") for r in stamp["installed"])
+    pip = [f"{venv}/bin/python", "-m", "pip", "--disable-pip-version-check", "--no-input"]
+    hand = d12.run([*pip, "install", "-q", "six==1.16.0"], timeout=300)
+    assert hand.returncode == 0, hand.stderr[-2000:]
+
+    # the project drops idna (nothing else needs it) and packaging (pytest still does)
+    dev, req = d12.path(f"{project}/requirements-dev.txt"), d12.path(f"{project}/requirements.txt")
+    dev.write_text(dev.read_text().replace("packaging==24.2\n", ""))
+    req.write_text(req.read_text().replace("idna==3.6\n", ""))
+    res, data = provision(d12, project)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
+    step = next(s for s in data["steps"] if s["name"] == "project-venv")
+    assert data["recap"]["changed"] == 1 and step["status"] == "changed" and "requirements" in step["reason"], step
+    prune = next(c["argv"] for c in step["commands"] if "prune" in c["argv"])
+    assert prune[prune.index("-y") + 1:] == ["idna", "packaging"], prune
+    assert not any("promote" in c["argv"] for c in step["commands"]), "in place, not rebuilt"
+    have = venv_versions(d12, venv)
+    assert "idna" not in have, "dropped and needed by nothing: uninstalled"
+    assert have["packaging"] == "24.2", "dropped, but pytest needs it: kept"
+    assert have["six"] == "1.16.0" and have["certifi"] == "2024.2.2" and have["pytest"] == "8.3.5"
+    assert provision(d12, project)[1]["recap"]["changed"] == 0
+
+    # by hand: one distribution uninstalled, one changed
+    gone = d12.run([*pip, "uninstall", "-y", "-q", "certifi"], timeout=300)
+    older = d12.run([*pip, "install", "-q", "iniconfig==1.1.1"], timeout=300)
+    assert gone.returncode == 0 and older.returncode == 0, gone.stderr[-2000:] + older.stderr[-2000:]
+    res, data = provision(d12, project)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-6000:]
+    step = next(s for s in data["steps"] if s["name"] == "project-venv")
+    assert data["recap"]["changed"] == 1, data["recap"]
+    assert "certifi 2024.2.2 is gone" in step["reason"] and "iniconfig 2.0.0 is now 1.1.1" in step["reason"], step["reason"]
+    have = venv_versions(d12, venv)
+    assert have["certifi"] == "2024.2.2" and have["iniconfig"] == "2.0.0" and have["six"] == "1.16.0" and "idna" not in have
+    started = time.monotonic()
+    again = provision(d12, project)[1]
+    noop = time.monotonic() - started
+    assert again["recap"]["changed"] == 0
+    print(f"no-op run with the drift check: {noop:.2f}s")
