@@ -253,8 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("pip-conf", help="write the venv's pip.conf")
     c.add_argument("venv")
     c.add_argument("--cert")
-    c.add_argument("--index-url")
-    c.add_argument("--proxy")
+    # from the environment (the runner hands it to this process): a token in them stays out of the process list
+    c.add_argument("--index-url", default=os.environ.get("PROVISION_PIP_INDEX_URL"))
+    c.add_argument("--proxy", default=os.environ.get("PROVISION_PIP_PROXY"))
     p = sub.add_parser("promote", help="move a verified venv into place")
     p.add_argument("stage")
     p.add_argument("final")

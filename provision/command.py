@@ -42,12 +42,22 @@ class Command:
         if not self.argv or not all(isinstance(a, str) and "\0" not in a for a in self.argv):
             raise ValueError(f"invalid argv: {self.argv!r}")
 
+    def env_inline(self, *, is_root: bool) -> bool:
+        """Whether the environment goes on the command line (``env K=V``, the exact command
+        shown). An environment holding a secret (an index token, a proxy password) is handed
+        to the process by the runner instead, so it is not in the process list either; only
+        through sudo, which would drop it, does it stay on the line."""
+        if self.sudo and not is_root:
+            return True
+        return not any(secret_variable(k) or mask_arg(f"{k}={v}") != f"{k}={v}" for k, v in self.env)
+
     def argv_for(self, *, is_root: bool, sudo_flags: tuple[str, ...] = ("-n",), shown: bool = False) -> tuple[str, ...]:
         """The exact argv that runs: ``sudo`` and ``env`` prefixes made explicit.
 
-        ``shown``: the same argv for people, every argument masked (see ``shown``)."""
+        ``shown``: the same argv for people, every argument masked (see ``shown``), with the
+        environment written as ``env K=V`` even where the runner passes it directly."""
         argv = self.argv
-        if self.env:
+        if self.env and (shown or self.env_inline(is_root=is_root)):
             pairs = ((k, "***" if shown and secret_variable(k) else v) for k, v in self.env)
             argv = ("env", *(f"{k}={v}" for k, v in pairs), *argv)
         if self.sudo and not is_root:

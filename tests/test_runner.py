@@ -280,3 +280,39 @@ def test_plain_progress_lines_when_not_a_terminal():
     progress.stop(token)
     progress.close()
     assert stream.getvalue() == "  … pipx tools: install ruff\n"
+
+
+@dataclass
+class WithEnv(Toggle):
+    """A step whose command carries an environment (a lock tool's index with a token, or not)."""
+
+    env_pairs: tuple = ()
+
+    def check(self, env):
+        if self.state.get(self.key):
+            return Change("already done")
+        return Change("not done", (Command(("touch", self.key), env=self.env_pairs, sudo=self.sudo),))
+
+
+@pytest.mark.parametrize(
+    ("pairs", "sudo", "is_root", "on_line", "direct"),
+    [
+        # a secret goes to the process, never into its command line (the process list)
+        ((("UV_DEFAULT_INDEX", "https://u:s3cr3t@h.invalid/simple"),), False, True, [], {"UV_DEFAULT_INDEX": "https://u:s3cr3t@h.invalid/simple"}),
+        ((("POETRY_HTTP_BASIC_CORP_PASSWORD", "s3cr3t"),), False, False, [], {"POETRY_HTTP_BASIC_CORP_PASSWORD": "s3cr3t"}),
+        # nothing secret: the exact command shown is the one run
+        ((("DEBIAN_FRONTEND", "noninteractive"),), False, True, ["env", "DEBIAN_FRONTEND=noninteractive"], {}),
+        # through sudo, which would drop a process environment: on the line
+        ((("DEBIAN_FRONTEND", "noninteractive"),), True, False, ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"], {}),
+    ],
+)
+def test_a_commands_environment_reaches_it(pairs, sudo, is_root, on_line, direct):
+    state: dict = {}
+    ctx = MockContext(run={"touch done": Result(exited=0)})
+    ctx.run.side_effect = lambda *a, **k: (state.update(done=True), Result(exited=0))[1]  # type: ignore[attr-defined]
+    recap, _ = run(runner(ctx, is_root=is_root, sudo="nopassword" if not is_root else "root"),
+                   [WithEnv(state, sudo=sudo, env_pairs=pairs)], state)
+    assert recap.line() == "recap: ok=0 changed=1 failed=0 skipped=0"
+    args, kwargs = ctx.run.call_args  # type: ignore[attr-defined]
+    assert shlex.split(args[0]) == [*on_line, "touch", "done"]
+    assert kwargs["env"] == direct

@@ -21,6 +21,11 @@ from provision.run.runner import StepResult
 
 TOKEN = "s3cr3t-t0ken"
 
+
+def what_runs(c) -> str:
+    """The argv and the environment the runner hands the process (where a secret must still be)."""
+    return " ".join(c.argv_for(is_root=True)) + " " + " ".join(f"{k}={v}" for k, v in c.env)
+
 MASKED = [
     (f"https://user:{TOKEN}@pypi.corp.invalid/simple", "https://***@pypi.corp.invalid/simple"),
     (f"https://{TOKEN}@pypi.corp.invalid/simple", "https://***@pypi.corp.invalid/simple"),
@@ -92,7 +97,7 @@ def test_dry_run_plan_text_and_json_hold_no_secret(secret_plan):
         change = step.check(env)
         results.append(StepResult(step.name, step.title, "changed", change.reason, list(change.commands)))
     commands = [c for r in results for c in r.commands]
-    assert any(TOKEN in " ".join(c.argv_for(is_root=False)) for c in commands), "the secret is really passed on"
+    assert any(TOKEN in what_runs(c) for c in commands), "the secret is really passed on"
     text = "\n".join(report.step_text(r, is_root=False, dry_run=True) for r in results)
     out = io.StringIO()
     report.dump({"steps": [r.to_json(is_root=False) for r in results]}, out)
@@ -217,7 +222,7 @@ def test_credentials_reach_the_tool_and_show_nowhere(tmp_path, tool, secret):
     env = session.prepare(None, project=str(project), platform="debian:12", dry_run=True, predict=False).env
     change = ProjectVenv().check(env)
     commands = list(change.commands)
-    raw = "\n".join(" ".join(c.argv_for(is_root=True)) for c in commands)
+    raw = "\n".join(what_runs(c) for c in commands)
     assert TOKEN in raw, "the credentials are really passed on"
     _, variable = CREDENTIAL_PROJECTS[tool]
     if tool == "poetry":  # Poetry takes them as they are, not %-encoded
@@ -268,4 +273,11 @@ def test_commands_are_masked_argument_by_argument(env, argv, shown):
     c = Command(argv, env=env)
     assert c.shell(is_root=True) == shown
     assert TOKEN not in json.dumps(c.to_json(is_root=True))
-    assert c.argv_for(is_root=True)[1:1 + len(env)] == tuple(f"{k}={v}" for k, v in env), "what runs is unmasked"
+    # what runs is unmasked; an environment with a secret goes to the process, not into the process list
+    secret = TOKEN in repr(env) or any("PASSWORD" in k or "USERNAME" in k for k, _ in env)
+    if secret:
+        assert c.argv_for(is_root=True) == argv and not c.env_inline(is_root=True) and dict(c.env) == dict(env)
+    else:
+        assert c.argv_for(is_root=True)[1:1 + len(env)] == tuple(f"{k}={v}" for k, v in env)
+    through_sudo = Command(argv, env=env, sudo=True)
+    assert through_sudo.argv_for(is_root=False)[3:3 + len(env)] == tuple(f"{k}={v}" for k, v in env), "sudo: on the line"

@@ -153,8 +153,10 @@ class Runner:
         try:
             # explicit on purpose: the Context may be a Fabric Connection or a test double,
             # which do not carry the task collection's run defaults
+            direct = {} if command.env_inline(is_root=self.is_root) else dict(command.env)
             result = self.ctx.run(
                 shlex.join(argv),
+                env=direct,
                 warn=True,
                 hide=self.log.stream is None,
                 in_stream=False,

@@ -243,11 +243,9 @@ def create_commands(env: StepEnv, stage: str, *, with_pip: bool) -> list[Command
         conf = [kit, ATOMIC, "pip-conf", stage]
         if env.pip_cert:
             conf += ["--cert", env.pip_cert]
-        if cfg.index_url:
-            conf += ["--index-url", cfg.index_url]
-        if proxy:
-            conf += ["--proxy", proxy]
-        cmds.append(Command(tuple(conf), purpose="the venv's pip.conf (certificate, index, proxy)"))
+        # the index and proxy may hold a token or password: through the environment, never on the command line
+        conf_env = tuple((k, v) for k, v in (("PROVISION_PIP_INDEX_URL", cfg.index_url), ("PROVISION_PIP_PROXY", proxy)) if v)
+        cmds.append(Command(tuple(conf), env=conf_env, purpose="the venv's pip.conf (certificate, index, proxy)"))
     if with_pip:
         py = venv_python(env, stage)
         cmds.append(Command((*pip_runner(env, py, True), "install", *PIP_QUIET, "--upgrade", "pip"),
