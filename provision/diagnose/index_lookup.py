@@ -65,8 +65,8 @@ class Response:
     body: bytes
 
 
-#: (URL without credentials, request headers) -> the response; raises OSError & co. on failure
-Fetch = Callable[[str, Mapping[str, str]], Response]
+#: (method, URL without credentials, request headers) -> the response; raises OSError & co. on failure
+Fetch = Callable[[str, str, Mapping[str, str]], Response]
 
 
 @dataclass(frozen=True)
@@ -215,9 +215,13 @@ class SimpleIndex:
         if not base.lower().startswith("https://"):
             raise Unavailable(f"the index {mask(base)} is not https: the kit never asks an http index")
         plain, auth = split_credentials(base)
-        url = plain.rstrip("/") + "/" + canonicalize_name(name) + "/"
-        res = self.fetch(url, {"Accept": ACCEPT, **auth})
+        root = plain.rstrip("/") + "/"
+        res = self.fetch("GET", root + canonicalize_name(name) + "/", {"Accept": ACCEPT, **auth})
         if res.status == 404:
+            # no such project -- if the index itself answers: a wrong index URL 404s for every name
+            status = self.fetch("HEAD", root, {"Accept": ACCEPT, **auth}).status
+            if status != 200:
+                raise Unavailable(f"the index answers 404 for {name} and HTTP {status} for its own root: not a simple index")
             return Project(canonicalize_name(name), False)
         if res.status != 200:
             raise Unavailable(f"the index answered HTTP {res.status}")
@@ -249,10 +253,13 @@ def _urlopen(opener: urllib.request.OpenerDirector, req: urllib.request.Request,
 def live_fetch(cafile: str | None, timeout: float = TIMEOUT) -> Fetch:
     """urllib, verifying against ``cafile`` (the bundle pip would use), else the default trust."""
 
-    def fetch(url: str, headers: Mapping[str, str]) -> Response:
-        context = ssl.create_default_context(cafile=cafile) if cafile else ssl.create_default_context()
+    def fetch(method: str, url: str, headers: Mapping[str, str]) -> Response:
+        try:
+            context = ssl.create_default_context(cafile=cafile) if cafile else ssl.create_default_context()
+        except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+            raise Unavailable(f"the CA bundle {cafile} cannot be used ({getattr(e, 'strerror', None) or e})") from None
         opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _HttpsOnlyRedirects())
-        req = urllib.request.Request(url, headers={k: v for k, v in headers.items() if k != "Authorization"})
+        req = urllib.request.Request(url, headers={k: v for k, v in headers.items() if k != "Authorization"}, method=method)
         if "Authorization" in headers:
             req.add_unredirected_header("Authorization", headers["Authorization"])
         try:
@@ -267,17 +274,15 @@ def live_fetch(cafile: str | None, timeout: float = TIMEOUT) -> Fetch:
     return fetch
 
 
-def ask(index: Index, name: str, total: float = TOTAL) -> Project:
-    """``index.project(name)`` within ``total`` seconds; any failure is ``Unavailable`` (never a traceback)."""
-    box: dict[str, Project | str] = {"out": f"no answer within {total:.0f}s"}
+def ask(index: Index, name: str, total: float | None = None) -> Project:
+    """``index.project(name)`` within ``total`` seconds (default ``TOTAL``); any failure is
+    ``Unavailable`` with a reason that holds no secret (never a traceback)."""
+    total = TOTAL if total is None else total
+    box: dict[str, Project | str] = {"out": f"no answer within {total:g}s"}
 
     def work() -> None:
         try:
             box["out"] = index.project(name)
-        except Unavailable as e:
-            box["out"] = str(e)
-        except urllib.error.URLError as e:
-            box["out"] = _reason(e.reason if isinstance(e.reason, BaseException) else e)
         except Exception as e:  # noqa: BLE001 - the network boundary: whatever happens, the log's finding stands
             box["out"] = _reason(e)
 
@@ -291,8 +296,14 @@ def ask(index: Index, name: str, total: float = TOTAL) -> Project:
 
 
 def _reason(e: BaseException) -> str:
+    """Why the index could not be asked, for people (URLs in it masked)."""
+    if isinstance(e, Unavailable):
+        return str(e)
+    if isinstance(e, urllib.error.URLError) and isinstance(e.reason, BaseException):
+        e = e.reason
     if isinstance(e, ssl.SSLCertVerificationError):
-        return f"TLS verification failed ({e.verify_message}): pass the CA bundle pip uses (--ca-bundle, PIP_CERT)"
+        why = getattr(e, "verify_message", None) or str(e)
+        return f"TLS verification failed ({why}): pass the CA bundle pip uses (--ca-bundle, PIP_CERT)"
     return f"{type(e).__name__}: {mask(str(e))[:200]}"
 
 
@@ -384,7 +395,7 @@ def nearest(versions: Iterable[Version], requirement: Requirement, count: int = 
             break
         except InvalidVersion:
             continue
-    pool = sorted({v for v in versions if not v.is_prerelease or (anchor and anchor.is_prerelease)})
+    pool = sorted({v for v in versions if not v.is_prerelease or (anchor and anchor.is_prerelease)}) or sorted(set(versions))
     if anchor is None:
         return tuple(str(v) for v in pool[-count:])
     below = [v for v in pool if v < anchor][-2:]
