@@ -57,6 +57,28 @@ def _no_resolver_probe(request, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_index_lookup(request, monkeypatch):
+    """Unit tests never ask the package index: explain's lookup is off for commands they start
+    (PROVISION_EXPLAIN_OFFLINE), and its one door to the network (index_lookup._urlopen) fails
+    the test if anything still reaches it. Tests feed recorded responses instead (fakes.RecordedFetch)."""
+    if request.node.get_closest_marker("e2e") is not None:
+        yield
+        return
+    from provision.diagnose import index_lookup
+
+    monkeypatch.setenv(index_lookup.OFFLINE_VAR, "1")
+    reached: list[str] = []
+
+    def closed(opener, req, timeout):
+        reached.append(req.full_url)
+        raise OSError("unit tests do not reach the package index")
+
+    monkeypatch.setattr(index_lookup, "_urlopen", closed)
+    yield
+    assert not reached, f"a unit test reached for the package index: {reached}"
+
+
+@pytest.fixture(autouse=True)
 def _memo_in_tmp(tmp_path_factory, monkeypatch):
     """The answers the kit keeps between runs (provision.memo) start empty in each test, in a
     directory of their own, never in the user's cache."""

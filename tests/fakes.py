@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from provision.machine.probe import ProbeResult
 
@@ -52,3 +53,39 @@ class FakeProbe:
 
     def now(self) -> float:
         return self.clock
+
+
+INDEX_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "index"
+RECORDED_INDEX = "https://<index-host>/simple/"
+
+
+@dataclass
+class RecordedFetch:
+    """The package index as recorded (tests/fixtures/index/*.json, see capture.py there): a URL
+    the recording has answers with its response; any other, as an unreachable index would.
+    ``html``: serve the HTML recordings (an index without PEP 691 JSON)."""
+
+    html: bool = False
+    asked: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+    def __call__(self, method: str, url: str, headers):  # -> index_lookup.Response
+        import json
+
+        from provision.diagnose.index_lookup import Response
+
+        self.asked.append((method, url, dict(headers)))
+        for f in sorted(INDEX_FIXTURES.glob("*.json")):
+            rec = json.loads(f.read_text(encoding="utf-8"))
+            if (rec["method"], rec["url"]) != (method, url) or (rec["status"] == 200 and method == "GET"
+                                                                  and f.name.endswith(".html.json") != self.html):
+                continue
+            body = rec["body"]
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            return Response(rec["status"], rec["content_type"], data)
+        raise OSError(f"not recorded: {url}")
+
+
+def recorded_index(html: bool = False):  # -> index_lookup.SimpleIndex
+    from provision.diagnose.index_lookup import SimpleIndex
+
+    return SimpleIndex(RECORDED_INDEX, RecordedFetch(html))

@@ -22,20 +22,43 @@ from provision.paths import default_project
     "json": "print the findings as JSON (recognised, findings with category/need/evidence/explanation/fix, considered lines)",
     "platform": "whose fixes to show: auto (default: the platform the log shows, else this machine) or a preset "
     "ID[:VERSION], e.g. debian:12, fedora:40, macos:14, windows:11",
+    "offline": "never ask the package index (also PROVISION_EXPLAIN_OFFLINE=1); by default, when the log cannot tell why "
+    "nothing matched a requirement, the index pip uses is asked once (5 s timeout)",
+    "ca-bundle": "PEM file to verify the package index with (default: the one pip uses: PIP_CERT, pip.conf's cert)",
 })
-def explain(c, file, json=False, platform="auto"):
+def explain(c, file, json=False, platform="auto", offline=False, ca_bundle=None):
     """Name the cause of a pip failure and this machine's fix (exit 0: recognised, 1: not recognised)."""
     from provision.diagnose.explain import explain_file, text_report
     from provision.run import report
 
     with user_errors():
-        result = explain_file(file, platform or "auto")
+        result = explain_file(file, platform or "auto", index=None if offline else _index(ca_bundle))
     if json:
         report.dump(result.to_json(), sys.stdout)
     else:
         print(text_report(result, "" if file == "-" else file))
     if not result.recognised:
         raise Exit(code=1)
+
+
+def _index(ca_bundle: str | None):  # -> provision.diagnose.index_lookup.SimpleIndex | None
+    """The package index explain may ask: pip's (its URL and CA bundle as pip would use them, the
+    kit's config otherwise); None when PROVISION_EXPLAIN_OFFLINE is set."""
+    import os
+    from pathlib import Path
+
+    from provision.diagnose import index_lookup
+    from provision.project import config as config_mod
+
+    if os.environ.get(index_lookup.OFFLINE_VAR, "") not in ("", "0"):
+        return None
+    kit_index, kit_ca = None, ca_bundle
+    try:
+        cfg = config_mod.load(default_project())
+        kit_index, kit_ca = cfg.index_url, kit_ca or (str(cfg.ca_bundle) if cfg.ca_bundle else None)
+    except ProvisionError:
+        pass
+    return index_lookup.live(os.environ, str(Path.home()), kit_index=kit_index, kit_ca=kit_ca)
 
 
 @task(help={

@@ -9,6 +9,9 @@
 - ``text``: outside text made safe: bounded streaming of a log, escape sequences removed
   before matching, control characters neutralised before printing.
 - ``explain``: output text in, findings out (``./bootstrap explain``).
+- ``index_lookup``: when the log cannot tell why nothing matched, the package index's
+  answer (PEP 691/503 project page, pip's CA bundle, a short timeout), judged for the
+  log's Python and platform.
 - ``doctor``: this machine's checks without running pip (``./bootstrap doctor``).
 - ``tls``: the TLS-interception probe (verify against the default trust; on failure
   read the presented issuer's name) and a minimal DER reader for that name.

@@ -154,6 +154,10 @@ def context(hit: Hit, machine: Machine, log: LogFacts) -> Context:
         subject=hit.subject or "", subject_or=hit.subject or "see the evidence", need=hit.need or "",
         profile=prof.name if prof else "", pm=prof.package_manager if prof else "", index_host=log.index_host or "INDEX-HOST",
     )
+    if hit.index:  # the package index was asked (explain): its answer picks the words
+        ctx.flags |= {"index", f"index-{hit.index['kind']}"}
+        v.update(index_says=hit.index["says"], nearest=", ".join(hit.index.get("nearest") or ()),
+                 index_where=hit.index.get("platform") or "this platform")
     c = hit.category
     if c == "wrong-interpreter":
         if hit.rule == "venv-python-gone" or "virtualenvs" in evidence:
@@ -347,6 +351,8 @@ def render(hit: Hit, machine: Machine, log: LogFacts | str | None = None) -> Fin
     f.details["needs"] = list(hit.needs or ([hit.need] if hit.need else []))
     if hit.likely:
         f.details["likely"] = True
+    if hit.index:
+        f.details["index"] = dict(hit.index)
     ctx = context(hit, machine, facts)
     _category_values(c, hit, facts, ctx, f)
     spec = data()["category"].get(c)
@@ -365,6 +371,8 @@ def _category_values(c: str, hit: Hit, log: LogFacts, ctx: Context, f: Finding) 
     if c == "python-version-mismatch":
         newest = _newest_allowed(log.from_versions)
         v["newest"] = f" (newest offered: {newest})" if newest else ""
+        if hit.index.get("newest_for_python"):
+            v["newest"] = f" (the newest on the index for Python {hit.index['python']}: {hit.index['newest_for_python']})"
         if log.requires_python:
             f.details["ignored"] = log.requires_python
         v["python_needed"] = _python_needed(log.requires_python or "")

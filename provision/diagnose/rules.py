@@ -22,6 +22,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import CATEGORIES, conflicts
 from .text import strip_escapes, text_lines
@@ -383,6 +384,7 @@ class Hit:
     subject: str | None = None  # the header/module/tool/requirement the rule named
     needs: list[str] = field(default_factory=list)  # every need (pkg-config and the library it hides)
     likely: bool = False  # inferred from the package name alone (a truncated log)
+    index: dict[str, Any] = field(default_factory=dict)  # what the package index said (explain's lookup)
 
 
 @dataclass
@@ -402,6 +404,7 @@ class LogFacts:
     python_skips: dict[str, list[tuple[str, str, int, str]]] = field(default_factory=dict)  # name -> (version, spec, n, line)
     python_skipped: int = 0  # entries in python_skips (bounded by SKIPS_MAX)
     python_running: str | None = None  # the interpreter version pip's "Link requires a different Python" names
+    pip_python: str | None = None  # the "(python 3.X)" of pip's own version line ("pip 20.3.4 from … (python 3.9)")
     kit_fix_ran: bool = False  # the log is the kit's own "./bootstrap install … --fix" (its command or its banner)
     from_versions: str | None = None
     requires_python: str | None = None
@@ -475,6 +478,7 @@ _FACTS: tuple[tuple[str, tuple[str, ...], re.Pattern[str]], ...] = (  # (what, i
     ("venv-package", ("venv",), _r(r"^\s*(?:sudo )?apt(?:-get)? install (?:-y )?(python3(?:\.\d+)?-venv)\s*$")),
     ("skip-python", ("Link",), _r(r"Link requires a different Python \((\S+) not in: '([^']*)'\): (\S+)")),
     ("versions", ("versions",), _r(r"\(from versions: ([^)]*)\)")),
+    ("pip-python", ("python",), _r(r"\bpip \S+ from \S.* \(python (3\.\d+)\)")),
     ("requires", ("different",), _r(r"require a different python version: (.+)")),
     ("explicit", ("python3",), _r(r"(?:/usr/(?:local/)?bin/|\s|^)python(3\.\d+)(?:\s+-|\b')")),
     ("host", ("HTTPSConnectionPool", "Could"), _r(r"HTTPSConnectionPool\(host='([^']+)'|Could not fetch URL https?://([^/:]+)")),
@@ -489,7 +493,7 @@ for _key, _words, _pattern in _FACTS:
 #: facts only the first occurrence of which counts (the attribute that holds it)
 _ONCE = {"builddir": "build_dir_name", "include": "include_minor", "venv": "venv_minor", "requires": "requires_python",
          "host": "index_host", "framework": "framework_minor", "buildtag": "build_minor", "tox": "env_minor", "step-error": "failed_step",
-         "venv-package": "venv_package"}
+         "venv-package": "venv_package", "pip-python": "pip_python"}
 #: a command the log shows being run: after a shell prompt, Docker's RUN, set -x's "+ ", or a
 #: macOS .command file (the way the Finder runs it)
 _RAN = _r(r"^\s*(?:[A-Za-z]:\\[^>]*>\s*|PS [^>]*> |\S*[$#%>] |\+ |(?:Step \d+/\d+ : )?RUN |=> \[[^\]]*\] RUN )(.+)$|^\s*(\S.*\.command)(?: ; exit;)?\s*$")
@@ -667,6 +671,8 @@ class Scanner:
                 f.venv_minor = value
             elif key == "versions":
                 f.from_versions = (value or "")[:2000]
+            elif key == "pip-python":
+                f.pip_python = value
             elif key == "requires" and f.requires_python is None:
                 f.requires_python = (value or "")[:500]
             elif key == "compiler-exit":
