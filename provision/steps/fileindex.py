@@ -10,6 +10,8 @@ them and a real run goes through the same runner, lock and re-probe as every ste
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..command import Command
 from ..diagnose.fileindex import Index, index_for
 from ..platforms.pkgmgr import adapter
@@ -44,7 +46,7 @@ class FileIndexReady(Step):
             pm = adapter(env.profile.package_manager)
             if index.package not in pm.installed(env.probe, [index.package]):
                 install, extra = install_commands(env, pm, [index.package], pm.repair(env.probe))
-                commands += install
+                commands += [*install[:-1], replace(install[-1], purpose=f"install {index.package}, the file search")]
                 why.append(f"{index.package} is not installed{extra}")
         if index.update:
             times = [t for t in (env.probe.mtime(p) for p in (env.probe.glob(index.index) if index.index else ())) if t is not None]
