@@ -106,16 +106,19 @@ def fileindex_argv(index: fileindex.Index, item: fileindex.Missing) -> tuple[str
 def cannot_look_up(index: fileindex.Index | None, items: Sequence[fileindex.Missing], pm: str) -> str | None:
     """Why install --fix cannot search this platform's file index for these items (None: it can)."""
     for item in items:
-        if index is None or not index.runnable:
-            offered = index.cannot(item) if index else None
-            argv = index.argv(item) if index else None
-            hint = offered or (f"the search to run yourself: {shlex.join(argv)}" if argv else "")
-            return (f"{pm} has no file index this kit can search for {item.words}, so --fix cannot tell which package has it. "
-                    + (f"{hint[0].upper()}{hint[1:]}; " if hint else "Find the package that provides it, ")
-                    + "install it with the system's package manager, then retry.")
-        said = index.cannot(item)
-        if said:
-            return f"{pm} cannot search its file index for {item.words}, so --fix cannot tell which package has it. {said}; then retry."
+        if index is not None and index.runnable:
+            said = index.cannot(item)
+            if said:
+                return f"{pm} cannot search its file index for {item.words}, so --fix cannot tell which package has it. {said}; then retry."
+            continue
+        head = f"{pm} has no file index this kit can search for {item.words}, so --fix cannot tell which package has it. "
+        offered = index.cannot(item) if index else None
+        argv = index.argv(item) if index else None
+        if offered:
+            return head + f"{offered[0].upper()}{offered[1:]}; then retry."
+        if argv:
+            return head + f"Search for it yourself ({shlex.join(argv)}), install the package it names, then retry."
+        return head + "Find the package that provides it, install it with the system's package manager, then retry."
     return None
 
 
@@ -250,9 +253,6 @@ def install(
             return finish(1)
         if needs:
             print(f"\ninstall --fix: installing the system packages for {', '.join(needs)}", file=human)
-        if lookups:
-            print(f"\ninstall --fix: no table knows {', '.join(i.words for i in lookups)}: looking it up in the distro's file index",
-                  file=human)
         env, refresh = (fix_env or (lambda n: default_fix_env(ctx, project, n, dry_run)))(needs)
         facts = env.facts
         from .run import report as report_mod
@@ -275,6 +275,8 @@ def install(
                     print(f"\ninstall --fix: {blocked}", file=human)
                     return results, False
                 assert index is not None
+                print(f"\ninstall --fix: no table knows {', '.join(i.words for i in lookups)}: looking it up in the distro's file index "
+                      f"({index.tool})", file=human)
                 ready = runner().run(Plan((FileIndexReady(),)), env, refresh, show)
                 results += ready.results
                 if ready.failed:

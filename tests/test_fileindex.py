@@ -151,7 +151,8 @@ def test_the_package_is_chosen_by_the_rule(kind, name, parse, output, package, w
     ([("libfoo1", "/usr/include/foo.h"), ("libfoo-dev", "/usr/include/foo.h")], "libfoo-dev", "development package"),
     ([("zz-dev", "/usr/include/foo.h"), ("aa-dev", "/usr/include/foo.h")], "aa-dev", "first by name"),
     # a name that could be an option or shell syntax never becomes a candidate
-    ([("-oAPT::evil", "/usr/include/foo.h"), ("foo;rm", "/usr/include/foo.h"), ("foo-dev", "/usr/include/foo.h")], "foo-dev", ""),
+    ([("-oAPT::evil", "/usr/include/foo.h"), ("foo;rm", "/usr/include/foo.h"), ("core/foo", "/usr/include/foo.h"),
+      ("foo-dev", "/usr/include/foo.h")], "foo-dev", ""),
     # the wrong file (foo.hpp, a doc page) is no match
     ([("boost-dev", "/usr/include/boost/foo.hpp"), ("foo-doc", "/usr/share/doc/foo/foo.h.html")], None, ""),
 ])
@@ -362,6 +363,16 @@ def test_alpine_header_is_a_clear_paragraph(project):
     assert code == 1
     msg = out.split("install --fix: apk cannot search", 1)[1]
     assert "the header gmp.h" in msg and "pkgs.alpinelinux.org/contents?file=gmp.h" in msg
+    assert "Traceback" not in out and ctx.run.call_count == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("platform", "words"), [
+    ("macos:14", "find the formula that ships gmp.h: brew search gmp"),
+    ("windows:11", "winget has no file index this kit can search for the header gmp.h"),
+])
+def test_no_searchable_index_is_a_clear_paragraph(project, platform, words):
+    code, out, _, ctx = run_install(project, platform, FakeProbe(clock=NOW), GMP_LOG, dry_run=True)
+    assert code == 1 and words in out, out
     assert "Traceback" not in out and ctx.run.call_count == 1  # type: ignore[attr-defined]
 
 

@@ -281,6 +281,10 @@ def placement(kind: str, path: str, file: str) -> int | None:
     return 2 if inside in where else None
 
 
+#: a package name as the distros' indexes print it (no repository prefix, no option, no shell syntax)
+_PACKAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+._-]*$")
+
+
 def _dev(name: str) -> bool:
     return bool(re.search(r"-(?:dev|devel)(?:$|-)|-headers$", name))
 
@@ -303,7 +307,7 @@ def choose(item: Missing, found: Iterable[tuple[str, str | None]], preferred: It
     known = set(preferred)
     best: dict[str, tuple[int, str | None]] = {}
     for name, path in found:
-        if not valid_package_name(name) or name.startswith("-"):
+        if not valid_package_name(name) or not _PACKAGE.match(name):
             continue  # never an argv item from a line that is not a package name
         place = 0 if path is None else placement(item.kind, path, item.file)
         if place is None:
