@@ -9,6 +9,13 @@
    ``--dry-run`` prints the exact package-manager command and runs nothing); then pip
    is retried once with ``--no-cache-dir`` (pip would otherwise reuse a wheel built
    without the library, or a failed build's cached result).
+4. A header, command, library or pkg-config module that no table knows (not the rules'
+   tables, not the build-needs table) is looked up in the distro's own file index
+   (``diagnose.fileindex``): the ``FileIndexReady`` step installs and fills the search
+   tool where it needs that (``apt-file``, ``pacman -Fy``), the search runs as a
+   read-only probe, and the package it names joins the same one transaction. In a dry
+   run whose search tool is not there yet, the search cannot run: its exact command is
+   printed, and that the package it names would be installed.
 
 With ``--dry-run``, pip runs as ``pip install --dry-run`` (pip >= 22.2): it resolves and
 prepares metadata, which is where most missing libraries show (psycopg2's pg_config,
@@ -26,22 +33,23 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from .diagnose import Finding
+from .diagnose import Finding, fileindex
 from .diagnose.explain import Explanation, explain, machine, text_report
 from .diagnose.fixes import Machine
 from .errors import MachineError, ProvisionError
 from .paths import default_project
 from .plan import Plan
 from .project import config as config_mod
+from .redact import safe
 from .run.diagnosis import failing_distributions, with_table
 from .run.log import RunLog, log_path
 from .run.progress import Progress
-from .run.runner import Runner
+from .run.runner import Recap, Runner, StepResult
 from .steps import StepEnv
+from .steps.fileindex import FileIndexReady
 from .steps.packages import SystemPackages
 
 
-#: what --fix installs for each category (missing-native-library carries its own need)
 class Tee:
     """A write-only stream copying to several (the terminal and the log)."""
 
@@ -67,6 +75,17 @@ def needs_of(findings: Sequence[Finding]) -> list[str]:
     return out
 
 
+def lookups_of(findings: Sequence[Finding]) -> list[fileindex.Missing]:
+    """The files no table knows (a finding without an installable need): the file index's to find."""
+    out: list[fileindex.Missing] = []
+    for f in findings:
+        m = f.details.get("missing")
+        item = fileindex.missing(m.get("kind"), m.get("name")) if isinstance(m, dict) and not f.installable_needs else None
+        if item is not None and item not in out:
+            out.append(item)
+    return out
+
+
 def requirement_name(spec: str) -> str:
     return re.split(r"[<>=!~;\[ @]", spec.strip(), maxsplit=1)[0]
 
@@ -76,6 +95,43 @@ def without_self(result: Explanation) -> Explanation:
     for f in result.findings:
         f.fix = [x for x in f.fix if "./bootstrap install" not in x]
     return result
+
+
+def fileindex_argv(index: fileindex.Index, item: fileindex.Missing) -> tuple[str, ...]:
+    argv = index.argv(item)
+    assert argv is not None  # cannot_look_up checked the kind
+    return argv
+
+
+def cannot_look_up(index: fileindex.Index | None, items: Sequence[fileindex.Missing], pm: str) -> str | None:
+    """Why install --fix cannot search this platform's file index for these items (None: it can)."""
+    for item in items:
+        if index is not None and index.runnable:
+            said = index.cannot(item)
+            if said:
+                return f"{pm} cannot search its file index for {item.words}, so --fix cannot tell which package has it. {said}; then retry."
+            continue
+        head = f"{pm} has no file index this kit can search for {item.words}, so --fix cannot tell which package has it. "
+        offered = index.cannot(item) if index else None
+        argv = index.argv(item) if index else None
+        if offered:
+            return head + f"{offered[0].upper()}{offered[1:]}; then retry."
+        if argv:
+            return head + f"Search for it yourself ({shlex.join(argv)}), install the package it names, then retry."
+        return head + "Find the package that provides it, install it with the system's package manager, then retry."
+    return None
+
+
+def not_found(index: fileindex.Index, lk: fileindex.Lookup) -> str:
+    """One paragraph: the file searched, the search run, and what the user can do."""
+    argv = safe(shlex.join(lk.argv))
+    if lk.error:
+        return (f"the search of {index.pm}'s file index for {lk.item.words} failed ({safe(lk.error)}). It was: {argv}. "
+                "Run it yourself to see why (a stale or missing index, no network), install the package it names with the "
+                "system's package manager, then retry.")
+    return (f"no package in {index.pm}'s file index has {lk.item.words} (searched for {lk.item.file} with: {argv}). "
+            "It may come from a repository this machine does not use, or under another file name: run that search yourself, "
+            "or a looser one, install the package that has it with the system's package manager, then retry.")
 
 
 def venv_python(venv: str) -> str:
@@ -178,40 +234,102 @@ def install(
         print(text_report(result, "pip's output"), file=human)
         # the build-needs table completes explain's needs (or stands in when explain names none)
         needs, known = with_table(needs_of(result.findings), [*failing_distributions(output), *(requirement_name(p) for p in packages)])
+        lookups = lookups_of(result.findings)
         if known:
             report["table"] = {"distributions": known, "needs": needs}
             print(f"\ninstall: {', '.join(known)} failed to build from source; the build-needs table says it needs "
                   f"{', '.join(needs)}", file=human)
+            lookups = []  # the table knows the package: no file-index search
         if not fix:
-            if needs:
-                print(f"\ninstall: run again with --fix to install the system packages for: {', '.join(needs)} "
+            todo = [f"install the system packages for: {', '.join(needs)}"] if needs else []
+            todo += [f"look up {', '.join(i.words for i in lookups)} in the distro's file index and install the package that has it"] if lookups else []
+            if todo:
+                print(f"\ninstall: run again with --fix to {' and '.join(todo)} "
                       f"(./bootstrap install {' '.join(shlex.quote(p) for p in packages)} --fix)", file=human)
             return finish(1)
-        if not needs:
+        if not needs and not lookups:
             print("\ninstall: --fix installs system packages only; nothing among the findings above is one. Follow the fix shown.", file=human)
             return finish(1)
-        print(f"\ninstall --fix: installing the system packages for {', '.join(needs)}", file=human)
+        if needs:
+            print(f"\ninstall --fix: installing the system packages for {', '.join(needs)}", file=human)
         env, refresh = (fix_env or (lambda n: default_fix_env(ctx, project, n, dry_run)))(needs)
         facts = env.facts
-        runner = Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=sys.stdin.isatty() and not yes,
-                        log=log, progress=Progress(stream=sys.stderr, quiet=as_json))
         from .run import report as report_mod
+
+        def runner() -> Runner:
+            return Runner(ctx, dry_run=dry_run, is_root=facts.is_root, sudo=facts.sudo, interactive=sys.stdin.isatty() and not yes,
+                          log=log, progress=Progress(stream=sys.stderr, quiet=as_json))
 
         def show(res: object) -> None:
             print(report_mod.step_text(res, is_root=facts.is_root, dry_run=dry_run), file=human)  # type: ignore[arg-type]
 
+        def apply(env: StepEnv) -> tuple[list[StepResult], bool]:
+            """The file index (when a lookup is needed), then the one package transaction: (results, ok)."""
+            results: list[StepResult] = []
+            found: tuple[tuple[str, str], ...] = ()
+            if lookups:
+                index = fileindex.index_for(env.profile.package_manager)
+                blocked = cannot_look_up(index, lookups, env.profile.package_manager)
+                if blocked:
+                    print(f"\ninstall --fix: {blocked}", file=human)
+                    return results, False
+                assert index is not None
+                print(f"\ninstall --fix: no table knows {', '.join(i.words for i in lookups)}: looking it up in the distro's file index "
+                      f"({index.tool})", file=human)
+                ready = runner().run(Plan((FileIndexReady(),)), env, refresh, show)
+                results += ready.results
+                if ready.failed:
+                    return results, False
+                if dry_run and any(r.status == "changed" for r in ready.results):
+                    for item in lookups:
+                        print(f"would then look up {item.words}: $ {safe(shlex.join(fileindex_argv(index, item)))}", file=human)
+                        print("  then install the package it names" + (f", with the system packages for {', '.join(needs)}, in one transaction"
+                                                                       if needs else ""), file=human)
+                    report["lookups"] = [{**i.to_json(), "argv": list(fileindex_argv(index, i)), "choice": None} for i in lookups]
+                else:
+                    done = [look_up(env, index, item) for item in lookups]
+                    report["lookups"] = [lk.to_json() for lk in done]
+                    failed = [lk for lk in done if lk.choice is None]
+                    if failed:
+                        for lk in failed:
+                            print(f"\ninstall --fix: {not_found(index, lk)}", file=human)
+                        return results, False
+                    found = tuple((lk.choice.package, lk.item.words) for lk in done if lk.choice)
+            if not needs and not found:
+                return results, True
+            with_found = dataclasses.replace(env, packages=found)
+            recap = runner().run(Plan((SystemPackages(),)), with_found, lambda: dataclasses.replace(refresh(), packages=found), show)
+            return results + recap.results, not recap.failed
+
+        def look_up(env: StepEnv, index: fileindex.Index, item: fileindex.Missing) -> fileindex.Lookup:
+            preferred = [p for pkgs in env.profile.needs.values() for p in pkgs]
+            lk = fileindex.search(env.probe, index, item, preferred)
+            argv = shlex.join(lk.argv)
+            print(f"file index: $ {safe(argv)}", file=human)
+            log.write(f"\n$ {argv}\n")
+            if lk.choice:
+                c = lk.choice
+                line = f"  {item.words} is in {c.package}" + (f" ({c.path})" if c.path else "")
+                if c.others:
+                    line += f"; also in {', '.join(c.others[:5])}{' …' if len(c.others) > 5 else ''}: {c.package} chosen, {c.why}"
+                print(safe(line), file=human)
+                log.write(line + "\n")
+            return lk
+
         if dry_run:
-            recap = runner.run(Plan((SystemPackages(),)), env, refresh, show)
+            results, ok = apply(env)
         else:
             # the package manager runs under the same lock as ./bootstrap: never two writers at once
             from .run.lock import exclusive
             from .session import lock_path
 
             with exclusive(lock_path(), notice=human) as waited:
-                recap = runner.run(Plan((SystemPackages(),)), refresh() if waited else env, refresh, show)
-        print(recap.line(), file=human)
-        report["fix"] = {"needs": needs, "steps": [r.to_json(is_root=facts.is_root) for r in recap.results]}
-        if recap.failed:
+                results, ok = apply(refresh() if waited else env)
+        recap = Recap(results, dry_run)
+        if results:
+            print(recap.line(), file=human)
+        report["fix"] = {"needs": needs, "lookups": report.pop("lookups", []), "steps": [r.to_json(is_root=facts.is_root) for r in results]}
+        if not ok:
             return finish(1)
         retry = pip_argv(python, packages, "--no-cache-dir")
         if dry_run:
@@ -219,7 +337,9 @@ def install(
             return finish(0)
         code, output = pip("--no-cache-dir")
         if code == 0:
-            print(f"install: {' '.join(packages)} installed in {cfg.venv} after installing the system packages for {', '.join(needs)}", file=human)
+            what = [*needs, *(lk["choice"]["package"] for lk in report["fix"]["lookups"] if lk.get("choice"))]
+            print(f"install: {' '.join(packages)} installed in {cfg.venv} after installing the system packages for {', '.join(what)}",
+                  file=human)
             return finish(0)
         again = without_self(explain(output, where))  # --fix is what just failed: never offered again
         report["findings_after_fix"] = [f.to_json() for f in again.findings]

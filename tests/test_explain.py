@@ -472,7 +472,7 @@ def test_truncated_log_is_likely_with_the_verbose_hint():
 
 def test_unknown_header_uses_the_distros_file_index():
     text = "x.c:1:10: fatal error: linux/ethtool.h: No such file or directory\n"
-    expected = {"debian:12": "apt-file search /usr/include/linux/ethtool.h", "fedora:40": "dnf provides '*/include/linux/ethtool.h'",
+    expected = {"debian:12": r"apt-file search --regexp '/include/(.+/)?linux/ethtool\.h$'", "fedora:40": "dnf provides '*/include/linux/ethtool.h'",
                 "arch": "pacman -F usr/include/linux/ethtool.h", "opensuse-tumbleweed": "zypper search --provides /usr/include/linux/ethtool.h",
                 "alpine:3.20": "pkgs.alpinelinux.org/contents?file=ethtool.h"}
     for platform, line in expected.items():
@@ -484,8 +484,11 @@ def test_unknown_header_uses_the_distros_file_index():
     ("alpine:3.20", "protoc", "apk search cmd:protoc"),
     ("alpine:3.20", "libgomp.so.1", "apk search so:libgomp.so.1"),
     ("debian:12", "protoc", "apt-file search --regexp '/s?bin/protoc$'"),
+    ("debian:12", "libgmp.so", r"apt-file search --regexp '/lib/(.+/)?libgmp\.so$'"),
     ("fedora:40", "protoc", "dnf provides '*/bin/protoc'"),
-    ("arch", "protoc", "pacman -F protoc"),
+    ("opensuse-tumbleweed", "gmp.pc", "zypper search --provides 'pkgconfig(gmp)'"),
+    ("arch", "protoc", "pacman -F usr/bin/protoc"),
+    ("macos:14", "gmp.h", "find the formula that ships gmp.h: brew search gmp"),
 ])
 def test_file_index_per_package_manager(platform, subject, line):
     from provision.diagnose.fixes import Context, _search

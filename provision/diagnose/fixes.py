@@ -25,7 +25,7 @@ from ..machine.facts import Facts
 from ..paths import data_dir
 from ..platforms.pkgmgr import adapter
 from ..platforms.profiles import Profile, fill_version
-from . import Finding, conflicts
+from . import Finding, conflicts, fileindex
 from .rules import LIBC_HEADERS, Hit, LogFacts
 
 FIXES_FILE = data_dir() / "diagnose" / "fixes.toml"
@@ -266,7 +266,7 @@ def _install(machine: Machine, ctx: Context, what: str, hit: Hit) -> list[Line]:
             pkgs = prof.packages(need)
         except ProvisionError:
             if hit.subject:
-                out += _search(machine, ctx, hit.subject)
+                out += _search(machine, ctx, hit.subject, hit.kind)
             else:
                 out.append(Line(f"the '{prof.name}' profile has no packages for '{need}': this platform does not provide it "
                                 f"through {prof.package_manager}"))
@@ -279,25 +279,31 @@ def _install(machine: Machine, ctx: Context, what: str, hit: Hit) -> list[Line]:
     return lines + out
 
 
-def _search(machine: Machine, ctx: Context, subject: str) -> list[Line]:
-    """The distro's own file index, for a file or command no table knows."""
+def _search(machine: Machine, ctx: Context, subject: str, kind: str | None = None) -> list[Line]:
+    """The distro's own file index, for a file or command no table knows (the same search
+    ``install --fix`` runs, as a person types it)."""
+    prof = machine.profile
+    index = fileindex.index_for(prof.package_manager) if prof else None
+    name = subject.strip("'\"<>")
+    item = fileindex.missing(kind or fileindex.infer_kind(name), name)
+    if item is None or index is None:
+        return [Line(f"install the package that provides {name} with the system's package manager")]
+    argv = index.argv(item)
+    if argv is None:
+        return [Line(index.cannot(item) or "")]
+    typed = typed_argv(machine, argv)
+    out = [Line(join(machine, typed) + f"   (which package provides {name}; install that one)", typed)]
+    if index.note:
+        out.append(Line(index.note))
+    return out
+
+
+def typed_argv(machine: Machine, argv: Sequence[str]) -> tuple[str, ...]:
+    """An argv without the options that only serve unattended runs (as a person types it)."""
     prof = machine.profile
     pm = data()["package-manager"].get(prof.package_manager, {}) if prof else {}
-    name = subject.strip("'\"<>")
-    kind = "header" if name.endswith(".h") else ("library" if ".so" in name or name.startswith("lib") else "command")
-    values = {"file": name, "basename": name.rsplit("/", 1)[-1], "stem": re.sub(r"\.h$", "", name.rsplit("/", 1)[-1])}
-    template = pm.get(kind) or (pm.get("command") if kind == "library" else None)
-    out: list[Line] = []
-    if template:
-        argv = tuple(re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), a) for a in template)
-        out.append(Line(join(machine, argv) + f"   (which package provides {name}; install that one)", argv))
-        if pm.get("search-note"):
-            out.append(Line(pm["search-note"]))
-    elif pm.get(f"{kind}-say"):
-        out.append(Line(re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), pm[f"{kind}-say"])))
-    else:
-        out.append(Line(f"install the package that provides {name} with the system's package manager"))
-    return out
+    drop = set(pm.get("unattended", ()))
+    return tuple(a for a in argv if a not in drop)
 
 
 def _steps(machine: Machine, ctx: Context, steps: Iterable[Mapping[str, Any]], hit: Hit) -> list[Line]:
@@ -310,7 +316,7 @@ def _steps(machine: Machine, ctx: Context, steps: Iterable[Mapping[str, Any]], h
         elif "install" in step:
             out += _install(machine, ctx, step["install"], hit)
         elif "search" in step:
-            out += _search(machine, ctx, ctx.fill(step["search"])) if hit.subject else []
+            out += _search(machine, ctx, ctx.fill(step["search"]), hit.kind) if hit.subject else []
         elif "run" in step:
             argv = ctx.argv(step["run"])
             if step.get("sudo") and not machine.root:
@@ -353,6 +359,10 @@ def render(hit: Hit, machine: Machine, log: LogFacts | str | None = None) -> Fin
         f.details["likely"] = True
     if hit.index:
         f.details["index"] = dict(hit.index)
+    if c == "missing-native-library" and not f.details["needs"]:
+        item = fileindex.missing(hit.kind, hit.subject)
+        if item is not None:  # no table knows it: install --fix asks the distro's file index
+            f.details["missing"] = item.to_json()
     ctx = context(hit, machine, facts)
     _category_values(c, hit, facts, ctx, f)
     spec = data()["category"].get(c)

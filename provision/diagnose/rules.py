@@ -127,7 +127,42 @@ PILLOW: Mapping[str, str] = {
     "png": "png",
 }
 
-TABLES: Mapping[str, Mapping[str, str]] = {"header": HEADERS, "pkgconfig": PKGCONFIG, "tool": TOOLS, "pillow": PILLOW}
+#: a library the linker could not find (``-lNAME``) -> need.
+LIBRARIES: Mapping[str, str] = {
+    "pq": "postgres-client",
+    "ssl": "ssl",
+    "crypto": "ssl",
+    "ffi": "ffi",
+    "xml2": "xml",
+    "xslt": "xml",
+    "exslt": "xml",
+    "z": "zlib",
+    "jpeg": "jpeg",
+    "png": "png",
+    "png16": "png",
+    "yaml": "yaml",
+    "sqlite3": "sqlite",
+    "bz2": "bz2",
+    "lzma": "lzma",
+    "cairo": "cairo",
+    "uuid": "uuid",
+    "freetype": "freetype",
+    "mysqlclient": "mysql-client",
+    "mariadb": "mysql-client",
+    "curl": "curl",
+    "ldap": "ldap",
+    "lber": "ldap",
+    "sasl2": "sasl",
+    "ffi_pic": "ffi",
+    "sodium": "sodium",
+}
+
+TABLES: Mapping[str, Mapping[str, str]] = {"header": HEADERS, "pkgconfig": PKGCONFIG, "tool": TOOLS, "pillow": PILLOW,
+                                           "library": LIBRARIES}
+
+#: what a rule's subject is, by the table it is looked up in: the kind of file the
+#: distro's file index is searched for when no table knows it (``fileindex``)
+SUBJECT_KIND: Mapping[str, str] = {"header": "header", "tool": "command", "pkgconfig": "pkgconfig", "library": "library"}
 
 
 def lookup(table: str, name: str) -> str | None:
@@ -194,6 +229,8 @@ _GCC_HEADER = r"\S:\d+:(?:\d+:)?\s+[^:：'\"]{1,40}[:：]\s*" + _H + r"\s?[:：]
 _CLANG_HEADER = r"fatal error: " + _H + r"(?::)? (?:No such file or directory|file not found)"
 # MSVC, any language: "fatal error C1083: Cannot open include file: 'header.h': ..."
 _MSVC_HEADER = r"\bC1083\b[^'\"“‘]*" + _H
+#: a configuration program's name (pg_config, mysql_config, curl-config, xml2-config, …)
+_TOOL = r"[A-Za-z0-9][A-Za-z0-9.+]*(?:[-_][A-Za-z0-9.+]+)*[-_]config"
 _SHELL = r"(?:^|\s)(?:-?(?:ba|z|da|k|c)?sh|sudo|[\w./~-]+\.sh)(?:: (?:line|linha|ligne|Zeile|riga|línea|строка) \d+)?: "
 
 RULES: tuple[Rule, ...] = (
@@ -277,12 +314,17 @@ RULES: tuple[Rule, ...] = (
          needles=('pkg-config --exists',)),
     Rule("pkgconfig-argv", "missing-native-library", _r(r"\['pkg-config', (?:'--[\w-]+', )*'([A-Za-z0-9_.+-]+)(?: [<>=!]=?[^']*)?'\]"),
          need_from="pkgconfig", needles=("'pkg-config',",)),
+    # a library's configuration program (pg_config, curl-config, …): known ones name their need,
+    # others are looked up in the distro's file index by install --fix
     Rule("tool-not-found", "missing-native-library",
-         _r(r"(pg_config|mysql_config|mariadb_config|xslt-config|xml2-config) (?:executable )?(?:not found|is required)"),
+         _r(r"(?<![\w.+-])(" + _TOOL + r") (?:executable )?(?:not found|is required)"),
          need_from="tool", needles=('_config', '-config')),
     Rule("tool-enoent", "missing-native-library",
-         _r(r"(?:^|\s)(pg_config|mysql_config|mariadb_config|xslt-config|xml2-config): (?:command )?not found"), need_from="tool",
+         _r(r"(?:^|\s)(" + _TOOL + r"): (?:command )?not found|No such file or directory: '(" + _TOOL + r")'"), need_from="tool",
          needles=('_config', '-config')),
+    # GNU ld (and lld, and Apple's ld): a library given as -lNAME is not there
+    Rule("linker-library", "missing-native-library", _r(r"(?:cannot find|library not found for) -l([A-Za-z0-9_.+-]+)"),
+         need_from="library", needles=('cannot find -l', 'not found for -l')),
     Rule("pillow-dependency", "missing-native-library", _r(r"The headers or library files could not be found for (\w+)"), need_from="pillow",
          needles=('headers or library files',)),
     Rule("lxml-dev-packages", "missing-native-library", _r(r"make sure the libxml2 and libxslt development packages are installed"), need="xml",
@@ -385,6 +427,7 @@ class Hit:
     needs: list[str] = field(default_factory=list)  # every need (pkg-config and the library it hides)
     likely: bool = False  # inferred from the package name alone (a truncated log)
     index: dict[str, Any] = field(default_factory=dict)  # what the package index said (explain's lookup)
+    kind: str | None = None  # header | command | library | pkgconfig: what the subject is (SUBJECT_KIND)
 
 
 @dataclass
@@ -592,13 +635,14 @@ class Scanner:
                 category, need = classify_header(subject or "")
             elif rule.need_from:
                 need = lookup(rule.need_from, subject or "")
-            self._add(Hit(category, need, rule.name, subject=subject), n, shown)
+            self._add(Hit(category, need, rule.name, subject=subject, kind=SUBJECT_KIND.get(rule.need_from or "")), n, shown)
             found = True
         return found
 
     def _add(self, new: Hit, n: int, shown: str) -> None:
         hit = self.hits.setdefault((new.category, new.need), new)
-        hit.subject = hit.subject or new.subject
+        if not hit.subject:
+            hit.subject, hit.kind = new.subject, new.kind
         if len(hit.lines) >= EVIDENCE:
             return
         same = _shape(shown)  # pip's five retries differ only in numbers: one is evidence enough

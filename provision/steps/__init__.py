@@ -51,6 +51,9 @@ class StepEnv:
     python_packages: tuple[str, ...] | None = None  # the packages that bring the interpreter (None: the profile's)
     python_repository: str | None = None  # an explicit repository they come from (deadsnakes)
     python_download: str | None = None  # a minor version uv downloads
+    # (package, what for): packages the distro's file index named for a file no table knows
+    # (install --fix), installed in the same transaction as the profile's needs
+    packages: tuple[tuple[str, str], ...] = ()
 
     def with_facts(self, facts: Facts, python: PythonInstall, from_packages: bool) -> StepEnv:
         return replace(self, facts=facts, python=python, python_from_packages=from_packages)

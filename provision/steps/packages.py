@@ -6,12 +6,12 @@ from dataclasses import replace
 
 from ..command import Command
 from ..machine.facts import PROXY_VARS, STEP_VARS
-from ..platforms.pkgmgr import adapter
+from ..platforms.pkgmgr import PackageManager, adapter
 from ..platforms.profiles import fill_version
 from . import Change, Step, StepEnv
 
 
-def _age(seconds: float) -> str:
+def age_text(seconds: float) -> str:
     if seconds < 3600:
         return f"{int(seconds // 60)} min"
     if seconds < 2 * 86400:
@@ -46,6 +46,7 @@ def wanted(env: StepEnv) -> list[tuple[str, tuple[str, ...]]]:
         out.append((need, prof.packages(need, where=f"{where} key 'needs'")))
     asked = {n for n, _ in out}
     out += [(n, pkgs) for n, pkgs in predicted(env)[0] if n not in asked]
+    out += [(why, (pkg,)) for pkg, why in env.packages]
     return out
 
 
@@ -94,28 +95,36 @@ class SystemPackages(Step):
             return Change("an interrupted package transaction is pending", (repair,))
         needs = [n for n, pkgs in pairs if any(p in missing for p in pkgs)]
         reason = f"missing {' '.join(missing)} (for {', '.join(needs)})"
-        commands: list[Command] = []
-        if repair is not None:
-            commands.append(repair)
-            reason += "; an interrupted package transaction is finished first"
-        refresh = pm.refresh()
-        if refresh is not None:
-            age = pm.index_age(env.probe)
-            if age is None:
+        commands, why = install_commands(env, pm, missing, repair)
+        return Change(reason + why, commands)
+
+
+def install_commands(env: StepEnv, pm: PackageManager, missing: list[str], repair: Command | None = None) -> tuple[tuple[Command, ...], str]:
+    """The commands that install ``missing`` (finishing an interrupted transaction and
+    refreshing a stale index first), and what the reason should add about them."""
+    commands: list[Command] = []
+    reason = ""
+    if repair is not None:
+        commands.append(repair)
+        reason += "; an interrupted package transaction is finished first"
+    refresh = pm.refresh()
+    if refresh is not None:
+        age = pm.index_age(env.probe)
+        if age is None:
+            commands.append(refresh)
+            reason += "; no package index yet"
+        elif age > env.options.refresh_after:
+            commands.append(refresh)
+            reason += f"; package index {age_text(age)} old"
+        else:
+            lacking = pm.without_candidate(env.probe, missing)
+            if lacking:
                 commands.append(refresh)
-                reason += "; no package index yet"
-            elif age > env.options.refresh_after:
-                commands.append(refresh)
-                reason += f"; package index {_age(age)} old"
-            else:
-                lacking = pm.without_candidate(env.probe, missing)
-                if lacking:
-                    commands.append(refresh)
-                    reason += f"; no candidate for {' '.join(lacking)} in the {_age(age)} old index"
-        commands.extend(pm.install(missing))
-        keep = proxy_variables(env)
-        if keep:
-            commands = [replace(c, keep_env=keep) if c.sudo else c for c in commands]
-        return Change(reason, tuple(commands))
+                reason += f"; no candidate for {' '.join(lacking)} in the {age_text(age)} old index"
+    commands.extend(pm.install(missing))
+    keep = proxy_variables(env)
+    if keep:
+        commands = [replace(c, keep_env=keep) if c.sudo else c for c in commands]
+    return tuple(commands), reason
 
 
