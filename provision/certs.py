@@ -13,6 +13,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from . import memo
 from .errors import ConfigError
 
 BEGIN, END = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
@@ -74,9 +75,24 @@ def pem_certificates(path: Path, *, origin: str = "--ca-bundle") -> list[bytes]:
     return out
 
 
-def fingerprint(path: Path) -> str:
-    """SHA-256 over the bundle's certificates (DER): its name in the trust store, so two CAs never share one."""
+def fingerprint(path: Path, *, origin: str = "--ca-bundle") -> str:
+    """SHA-256 over the bundle's certificates (DER): its name in the trust store, so two CAs never share one.
+
+    Validates the bundle as ``pem_certificates`` does. The verdict is kept (``provision.memo``)
+    under the SHA-256 of the file's bytes: a corporate bundle of a hundred certificates is
+    decoded once, not on every run. Only a bundle that passed is kept; certificates are public.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""  # pem_certificates words the error
+    key = f"ca-{hashlib.sha256(data).hexdigest()}.json" if data else ""
+    kept = memo.read(key) if key else None
+    if isinstance(kept, dict) and isinstance(kept.get("fingerprint"), str):
+        return kept["fingerprint"]
     h = hashlib.sha256()
-    for der in pem_certificates(path):
+    for der in pem_certificates(path, origin=origin):
         h.update(der)
+    if key:
+        memo.keep(key, {"fingerprint": h.hexdigest()})
     return h.hexdigest()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TextIO
 import platformdirs
 
 from . import indexes, memo, plan
-from .certs import pem_certificates
+from .certs import fingerprint
 from .errors import ConfigError, ProvisionError
 from .machine import facts as facts_mod
 from .machine.facts import Facts
@@ -135,7 +135,7 @@ def prepare(
     cfg = config_mod.load(project or default_project(), ca_bundle=ca_bundle, python_downloads=python_downloads)
     if cfg.ca_bundle:
         origin = "--ca-bundle" if ca_bundle else f"key 'ca-bundle' in {cfg.source}"
-        pem_certificates(cfg.ca_bundle, origin=origin)
+        fingerprint(cfg.ca_bundle, origin=origin)  # validated (a private key in it is refused), or known valid
     spec = detect.detect(cfg)
     choice = interpreter.decide(facts, cfg, resolution.profile, spec, python)
     probe: Probe = FreshProbe() if platform is not None else LocalProbe()

@@ -159,3 +159,24 @@ def test_queries_are_remembered_per_run_and_only_from_a_private_file(tmp_path, m
     assert fastpath.earlier_queries("k") == [["dpkg-query", "-W", "pipx"]] and fastpath.earlier_queries("other") == []
     path.chmod(0o666)
     assert fastpath.earlier_queries("k") == [], "a file others can write is never read"
+
+
+def test_a_ca_bundles_verdict_is_kept_by_its_bytes_and_a_key_never(tmp_path, monkeypatch):
+    import base64
+
+    from provision import certs
+
+    pem = b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(b"\x30\x82\x01\x0a" + b"\x00" * 10) + b"-----END CERTIFICATE-----\n"
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(pem)
+    first = certs.fingerprint(ca)
+    memo.flush()
+    with monkeypatch.context() as m:
+        m.setattr(certs, "pem_certificates", lambda *a, **k: pytest.fail("decoded again"))
+        assert certs.fingerprint(ca) == first
+    key = b"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+    ca.write_bytes(pem + key)  # other bytes: judged again, and refused every time
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="PRIVATE KEY"):
+            certs.fingerprint(ca)
+        memo.flush()
