@@ -25,8 +25,19 @@ def _tomllib() -> Any:
     return tomllib
 
 
+def _name(data: bytes) -> str:
+    return f"toml-{hashlib.sha256(data).hexdigest()}-{sys.version_info[0]}.{sys.version_info[1]}.json"
+
+
 def loads(text: str) -> dict[str, Any]:
-    return _tomllib().loads(text)
+    """Parse TOML text (kept by its bytes, as ``load``; tomllib's own errors)."""
+    name = _name(text.encode("utf-8", errors="surrogatepass"))
+    kept = memo.read(name)
+    if isinstance(kept, dict):
+        return kept
+    parsed: dict[str, Any] = _tomllib().loads(text)
+    memo.keep(name, parsed)
+    return parsed
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -36,7 +47,7 @@ def load(path: Path) -> dict[str, Any]:
             data = f.read()
     except OSError as e:
         raise ConfigError(f"cannot be read ({e.strerror}).", "Check the path and its permissions.", where=str(path)) from e
-    name = f"toml-{hashlib.sha256(data).hexdigest()}-{sys.version_info[0]}.{sys.version_info[1]}.json"
+    name = _name(data)
     kept = memo.read(name)
     if isinstance(kept, dict):
         return kept

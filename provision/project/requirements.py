@@ -13,12 +13,24 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+from . import versions
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
+
+@cache
+def _requirement(text: str) -> Requirement:
+    """packaging's parse of a line already known valid: only when a caller looks inside it
+    (a no-op run reads the files for their includes and validity, answered by ``versions``)."""
+    from packaging.requirements import Requirement
+
+    return Requirement(text)
 
 # options that take a value, as pip spells them (short and long)
 VALUED = {
@@ -45,13 +57,18 @@ class Line:
     file: Path
     number: int
     text: str  # the requirement as written (name/spec/URL/path), without options
-    requirement: Requirement | None  # None for a URL, a path or an editable
+    pep508: bool  # a PEP 508 requirement (False for a URL, a path or an editable)
     hashes: tuple[str, ...] = ()
     editable: bool = False
 
     @property
+    def requirement(self) -> Requirement | None:
+        """packaging's ``Requirement`` for the line (None for a URL, a path or an editable)."""
+        return _requirement(self.text) if self.pep508 else None
+
+    @property
     def name(self) -> str | None:
-        return canonicalize_name(self.requirement.name) if self.requirement else None
+        return versions.canonical_name(self.requirement.name) if self.requirement else None
 
     @property
     def pinned(self) -> str | None:
@@ -197,16 +214,15 @@ def parse_text(text: str, path: Path) -> RequirementFile:
                 raise ConfigError("has --hash without a requirement.", "Put the hash on the requirement's line.", where=where)
             continue
         req_text = " ".join(requirement_words)
-        req: Requirement | None = None
-        if not editable and not _looks_like_path_or_url(req_text):
-            try:
-                req = Requirement(req_text)
-            except InvalidRequirement as e:
-                raise ConfigError(f"has an invalid requirement {req_text!r} ({e}).",
-                                  "Write a PEP 508 requirement such as 'requests>=2.31'.", where=where) from e
-            if req.url and req.url.startswith("http://"):
-                _refuse_insecure("find-links", req.url, where)
-        lines.append(Line(path, number, req_text, req, tuple(hashes), editable))
+        pep508 = not editable and not _looks_like_path_or_url(req_text)
+        if pep508:
+            error, url = versions.requirement_facts(req_text)
+            if error is not None:
+                raise ConfigError(f"has an invalid requirement {req_text!r} ({error}).",
+                                  "Write a PEP 508 requirement such as 'requests>=2.31'.", where=where)
+            if url and url.startswith("http://"):
+                _refuse_insecure("find-links", url, where)
+        lines.append(Line(path, number, req_text, pep508, tuple(hashes), editable))
     return RequirementFile(path, tuple(lines), tuple(includes), tuple(constraints), tuple(options), require_hashes)
 
 

@@ -94,6 +94,22 @@ def canonical_name(name: str) -> str:
     return _remember("name", name, str(canonicalize_name(name)))
 
 
+def requirement_facts(text: str) -> tuple[str | None, str | None]:
+    """(why ``text`` is not a PEP 508 requirement, or None; its URL when it names one)."""
+    known = _load().get("requirement", {})
+    if text in known and isinstance(known[text], list) and len(known[text]) == 2:
+        error, url = known[text]
+        return error, url
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        answer = [None, Requirement(text).url]
+    except InvalidRequirement as e:
+        answer = [str(e), None]
+    _remember("requirement", text, answer)
+    return answer[0], answer[1]
+
+
 class Range:
     """A valid version range, as much of packaging's ``SpecifierSet`` as the kit reads:
     ``contains``, ``str`` and truth (empty: any version)."""
