@@ -172,7 +172,7 @@ def test_stage0_without_root_or_sudo_is_a_clear_error(b):
     dpkg_before = dpkg_log_lines(b)
     res = bootstrap(b, "--ca-bundle", CA, "--yes", user="nosudo", cwd="/home/nosudo/provision")
     assert res.returncode != 0
-    assert "python3-venv" in res.stderr and "root" in res.stderr and "sudo" in res.stderr
+    assert "python3-pip-whl" in res.stderr and "root" in res.stderr and "sudo" in res.stderr
     assert dpkg_log_lines(b) == dpkg_before
 
 
