@@ -88,6 +88,21 @@ def test_fix_dry_run_prints_the_apt_command_and_runs_nothing(project):
     assert all(c[0] in ("dpkg-query", "apt-cache") for c in probe.asked)
 
 
+def real_fix_env(project):
+    """A fix run that really runs (not a dry run, passwordless sudo), after which dpkg-query
+    finds the base packages and libpq-dev installed."""
+    make, _, _ = fix_env_for(project)
+
+    def make_real(needs):
+        env, _ = make(needs)
+        env = replace(env, options=Options(dry_run=False), facts=replace(FACTS, sudo="nopasswd"))
+        done = replace(env, probe=FakeProbe(commands={("dpkg-query",): ProbeResult(0, "".join(
+            f"{p}\tii \n" for p in ("build-essential", "python3-dev", "python3-venv", "pipx", "libpq-dev")))}))
+        return env, lambda: done
+
+    return make_real
+
+
 def test_fix_installs_then_retries_without_the_cache(project):
     calls = []
 
@@ -102,16 +117,7 @@ def test_fix_installs_then_retries_without_the_cache(project):
 
     ctx = MockContext(run=Result())
     ctx.run.side_effect = fake_run  # type: ignore[attr-defined]
-    make, _, probe = fix_env_for(project)
-
-    def make_real(needs):
-        env, _ = make(needs)
-        env = replace(env, options=Options(dry_run=False), facts=replace(FACTS, sudo="nopasswd"))
-        done = replace(env, probe=FakeProbe(commands={("dpkg-query",): ProbeResult(0, "".join(
-            f"{p}\tii \n" for p in ("build-essential", "python3-dev", "python3-venv", "pipx", "libpq-dev")))}))
-        return env, lambda: done
-
-    code, out = run(ctx, project, fix=True, yes=True, fix_env=make_real)
+    code, out = run(ctx, project, fix=True, yes=True, fix_env=real_fix_env(project))
     assert code == 0, out
     assert [c.split()[0] for c in calls] == [str(project / ".venv/bin/python"), "sudo", str(project / ".venv/bin/python")]
     assert "libpq-dev" in calls[1] and calls[2].endswith("--no-cache-dir psycopg2")
@@ -126,16 +132,7 @@ def test_a_fix_that_did_not_help_is_not_offered_again(project):
 
     ctx = MockContext(run=Result())
     ctx.run.side_effect = fake_run  # type: ignore[attr-defined]
-    make, _, _ = fix_env_for(project)
-
-    def make_real(needs):
-        env, _ = make(needs)
-        env = replace(env, options=Options(dry_run=False), facts=replace(FACTS, sudo="nopasswd"))
-        done = replace(env, probe=FakeProbe(commands={("dpkg-query",): ProbeResult(0, "".join(
-            f"{p}\tii \n" for p in ("build-essential", "python3-dev", "python3-venv", "pipx", "libpq-dev")))}))
-        return env, lambda: done
-
-    code, out = run(ctx, project, fix=True, yes=True, fix_env=make_real)
+    code, out = run(ctx, project, fix=True, yes=True, fix_env=real_fix_env(project))
     assert code == 1 and "pip still fails after the fix" in out, out
     assert "./bootstrap install" not in out.split("pip still fails after the fix", 1)[1], out
 
