@@ -11,11 +11,15 @@ packaging, and the file is rewritten when the run flushes its new answers.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import packaging  # only the package's metadata (its __version__): the modules load on a miss
 
 from .. import memo
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 #: at most this many remembered answers per kind: a file that would grow past it starts over
 LIMIT = 4096
@@ -44,15 +48,24 @@ def _remember(kind: str, key: str, value: Any) -> Any:
     return value
 
 
+@cache
+def _specifier_set(text: str) -> SpecifierSet:
+    """packaging's parse of a range, once per text in a process (a sweep asks one range about
+    hundreds of made-up versions)."""
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet(text)
+
+
 def specifier_error(text: str) -> str | None:
     """Why ``text`` is not a PEP 440 version range (packaging's words), or None when it is one."""
     known = _load().get("error", {})
     if text in known:
         return known[text]
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.specifiers import InvalidSpecifier
 
     try:
-        SpecifierSet(text)
+        _specifier_set(text)
         error = None
     except InvalidSpecifier as e:
         error = str(e)
@@ -64,9 +77,7 @@ def normal(text: str) -> str:
     known = _load().get("normal", {})
     if text in known:
         return known[text]
-    from packaging.specifiers import SpecifierSet
-
-    return _remember("normal", text, str(SpecifierSet(text)))
+    return _remember("normal", text, str(_specifier_set(text)))
 
 
 def contains(text: str, version: str, *, prereleases: bool | None = None, remember: bool = True) -> bool:
@@ -78,9 +89,7 @@ def contains(text: str, version: str, *, prereleases: bool | None = None, rememb
     known = _load().get("contains", {})
     if key in known:
         return bool(known[key])
-    from packaging.specifiers import SpecifierSet
-
-    answer = SpecifierSet(text).contains(version, prereleases=prereleases)
+    answer = _specifier_set(text).contains(version, prereleases=prereleases)
     return _remember("contains", key, answer) if remember else answer
 
 
