@@ -11,7 +11,7 @@ lanes, which the runner may run at the same time once everything before them is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .steps import Step, StepEnv
 from .steps.ca import TrustedCA
@@ -24,8 +24,7 @@ from .steps.venv import ProjectVenv
 BEFORE_PACKAGES = ("xcode-command-line-tools", "py-launcher", "msvc-build-tools")
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     steps: tuple[Step, ...]
     # chains of step names that may run alongside each other; together they are the last
     # steps of the plan, each chain in plan order (empty: strictly one step after another)

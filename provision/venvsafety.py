@@ -14,9 +14,8 @@ import ntpath
 import os
 import posixpath
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .atomic import BUILDING, STAMP
 from .errors import ConfigError, ProvisionError
@@ -62,8 +61,7 @@ def validate_venv_path(project: Path, text: object, where: str) -> Path:
     return Path(lexical)
 
 
-@dataclass(frozen=True)
-class Existing:
+class Existing(NamedTuple):
     """What is at the venv's path before the step plans."""
 
     kind: str  # absent | kit | foreign

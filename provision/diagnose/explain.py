@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -124,7 +124,7 @@ def _target(log: LogFacts, where: Machine) -> tuple[str | None, str, frozenset[A
     if python is None or default is None or default.tags is None:
         return python, whose, None, ""
     nodot = "".join(python.split(".")[:2])
-    t = default.tags if default.tags.nodot == nodot else replace(default.tags, nodot=nodot, abi=f"cp{nodot}")
+    t = default.tags if default.tags.nodot == nodot else default.tags._replace(nodot=nodot, abi=f"cp{nodot}")
     return python, whose, frozenset(predict.supported_tags(t)), predict.label(t)
 
 

@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 # the environment the steps may read (never printed: a proxy URL may carry a password);
@@ -27,8 +27,7 @@ CA_VARS = ("PIP_CERT", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "C
 PACKAGE_MANAGER_BINARIES = ("apt-get", "dnf", "yum", "zypper", "pacman", "apk", "brew", "winget")
 
 
-@dataclass(frozen=True)
-class TagFacts:
+class TagFacts(NamedTuple):
     """What decides which wheels an interpreter accepts (the kit builds the tag list from it)."""
 
     implementation: str = "cpython"
@@ -74,8 +73,7 @@ class PythonInstall:
         return tuple(int(p) for p in re.findall(r"\d+", self.version)[:3])
 
 
-@dataclass(frozen=True)
-class Tool:
+class Tool(NamedTuple):
     """A command on PATH and the interpreter behind it (read from its shebang, not run)."""
 
     name: str
@@ -126,8 +124,11 @@ class Facts:
         return self.pythons[0] if self.pythons else None
 
     def to_json(self) -> dict[str, object]:
-        out = asdict(self)
+        out = asdict(self)  # the records inside (Tool, TagFacts) are named tuples: objects in JSON too
         del out["env"]  # unmasked values: proxies are shown masked under "proxies"
+        out["pip"], out["pipx"] = self.pip._asdict(), self.pipx._asdict()
+        for shown, py in zip(out["pythons"], self.pythons):
+            shown["tags"] = py.tags._asdict() if py.tags else None
         return out
 
 

@@ -12,14 +12,12 @@ import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 TOOL_TIMEOUT = 120.0  # a package database query (rpm, brew) can be slow, but not unbounded
 
 
-@dataclass(frozen=True)
-class ProbeResult:
+class ProbeResult(NamedTuple):
     code: int
     stdout: str = ""
     stderr: str = ""

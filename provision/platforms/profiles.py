@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import toml
 from ..command import valid_package_name
@@ -46,8 +46,7 @@ SCHEMA: dict[str, Any] = {
 RELEASE_SCHEMA = {k: v for k, v in SCHEMA.items() if k in ("python", "pipx", "ca", "extra-steps", "needs", "unavailable", "repositories")}
 
 
-@dataclass(frozen=True)
-class TrustStore:
+class TrustStore(NamedTuple):
     """Where an extra CA certificate goes and the command that rebuilds the bundle."""
 
     anchors: str
@@ -61,8 +60,7 @@ def fill_version(template: str, minor: str) -> str:
     return template.replace("{version}", minor).replace("{version_nodot}", minor.replace(".", ""))
 
 
-@dataclass(frozen=True)
-class PythonOffer:
+class PythonOffer(NamedTuple):
     """How this platform installs a Python the machine lacks (``[python]``, see profiles/README.md)."""
 
     install: str = ""  # package template: "python{version}", "python@{version}", "Python.Python.{version}"
@@ -89,7 +87,7 @@ class Profile:
     unavailable: Mapping[str, str] = field(default_factory=dict)  # need -> why it cannot be installed here
     repositories: Mapping[str, str] = field(default_factory=dict)  # package -> repository it lives in (not enabled by default)
     files: tuple[str, ...] = field(default=(), compare=False)
-    python: PythonOffer = field(default_factory=PythonOffer)
+    python: PythonOffer = PythonOffer()
 
     def packages(self, need: str, *, where: str = "") -> tuple[str, ...]:
         """Package names for a need; a need this platform does not map is an error."""
@@ -109,8 +107,7 @@ class Profile:
         return self.needs[need]
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     profile: Profile
     matched: str
     via: str  # id | id_like | system | forced

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import toml
 from ..errors import ConfigError
@@ -42,16 +42,14 @@ REFRESH = {"uv": "uv lock", "poetry": "poetry lock", "pdm": "pdm lock --update-r
            "pylock": "the command that wrote pylock.toml (e.g. uv export --format pylock.toml -o pylock.toml)"}
 
 
-@dataclass(frozen=True)
-class FileUse:
+class FileUse(NamedTuple):
     """A file the detection looked at, and why it was used or ignored."""
 
     path: Path
     why: str
 
 
-@dataclass(frozen=True)
-class PythonConstraint:
+class PythonConstraint(NamedTuple):
     """One statement about the interpreter, as written, with where it was written."""
 
     text: str

@@ -6,9 +6,8 @@ lock takes tens of milliseconds to parse, its readers a few to import.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import toml
 from ..errors import ConfigError
@@ -25,8 +24,7 @@ PYTHON_LINE = {"uv": ("", "requires-python"), "poetry": ("metadata", "python-ver
                "pylock": ("", "requires-python")}
 
 
-@dataclass(frozen=True)
-class LockRef:
+class LockRef(NamedTuple):
     """A project's lockfile, known by path and tool; its contents parsed only when asked."""
 
     path: Path

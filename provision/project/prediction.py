@@ -6,8 +6,7 @@ module, never ``predict`` (packaging.tags, the build-needs table) or the resolve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .predict import Verdict
@@ -15,15 +14,14 @@ if TYPE_CHECKING:
 WHEEL, SOURCE, UNKNOWN = "wheel", "source", "unknown"
 
 
-@dataclass(frozen=True)
-class Prediction:
+class Prediction(NamedTuple):
     """The verdicts, or why there are none (``error``: could not run; ``skipped``: not needed)."""
 
     verdicts: tuple[Verdict, ...] = ()
     source: str = ""  # "pip resolver report", "uv.lock", ...
     error: str = ""
     skipped: str = ""
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     @property
     def from_source(self) -> tuple[Verdict, ...]:

@@ -7,8 +7,8 @@ says why nothing is needed. Steps never run anything themselves: the runner does
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from ..command import Command
 from ..machine.facts import Facts, PythonInstall
@@ -25,8 +25,7 @@ if TYPE_CHECKING:  # the prediction's module (packaging.tags) is imported only w
 ATOMIC = str(PACKAGE / "atomic.py")
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """Run options that change what steps plan (not how the runner reports)."""
 
     dry_run: bool = False
@@ -44,7 +43,7 @@ class StepEnv:
     config: ProjectConfig
     probe: Probe
     python: PythonInstall
-    options: Options = field(default_factory=Options)
+    options: Options = Options()
     python_from_packages: bool = False  # the interpreter comes with the profile's python packages
     prediction: Prediction | None = None  # which distributions build from source here (None: not predicted)
     spec: ProjectSpec | None = None  # what the project's files declare (detected when not given)
@@ -80,8 +79,7 @@ class StepEnv:
         return self.facts.system == "Windows"
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """A step's verdict: the commands for the gap (empty: nothing to do) and why."""
 
     reason: str

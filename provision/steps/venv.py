@@ -28,9 +28,8 @@ import json
 import os
 import posixpath
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .. import venvsafety
 from ..atomic import INSTALLED, KIT_TOOLS, STAMP, dist_entry, dist_key, file_digest, inputs_digest
@@ -341,8 +340,7 @@ def tool_commands(env: StepEnv, venv: str, *, update: bool) -> list[Command]:
 PIP_UNINSTALL = ("--disable-pip-version-check", "--no-input", "-y")
 
 
-@dataclass(frozen=True)
-class Look:
+class Look(NamedTuple):
     """What the venv step found: why work is needed (None: none), and what it plans from."""
 
     why: str | None
