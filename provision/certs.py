@@ -17,7 +17,7 @@ from . import memo
 from .errors import ConfigError
 
 BEGIN, END = b"-----BEGIN CERTIFICATE-----", b"-----END CERTIFICATE-----"
-ANY_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+ANY_BEGIN = rb"-----BEGIN ([A-Z0-9 ]{1,40})-----"  # compiled on first use (a kept verdict needs none)
 # contents already validated -> their certificates: a run reads the bundle when it starts and again in
 # the CA step (a corporate bundle may hold a hundred certificates); keyed by the bytes read, never stale
 _validated: dict[bytes, tuple[bytes, ...]] = {}
@@ -46,7 +46,7 @@ def pem_certificates(path: Path, *, origin: str = "--ca-bundle") -> list[bytes]:
         raise ConfigError(f"{origin}: {path} cannot be read ({e.strerror}).", "Check the path and its permissions.") from e
     if data in _validated:
         return list(_validated[data])
-    other = sorted({m.group(1).decode() for m in ANY_BEGIN.finditer(data)} - {"CERTIFICATE"})
+    other = sorted({m.group(1).decode() for m in re.finditer(ANY_BEGIN, data)} - {"CERTIFICATE"})
     if other:
         raise ConfigError(
             f"{origin}: {path} holds {', '.join(other)} block(s), not only certificates. A CA file goes into the system "

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 
 RECAP_KEYS = ("ok", "changed", "failed", "skipped")
-_LINE = re.compile(r"^recap: " + " ".join(rf"{k}=(\d+)" for k in RECAP_KEYS) + r"\s*$", re.M)
+_LINE = r"(?m)^recap: " + " ".join(rf"{k}=(\d+)" for k in RECAP_KEYS) + r"\s*$"  # compiled on first use
 
 
 def counts_text(counts: Mapping[str, int]) -> str:
@@ -24,5 +24,5 @@ def recap_line(counts: Mapping[str, int]) -> str:
 
 def parse_recap(output: str) -> dict[str, int] | None:
     """The counts of the last recap line in a run's output; None when there is none."""
-    found = _LINE.findall(output.replace("\r", ""))
+    found = re.findall(_LINE, output.replace("\r", ""))
     return dict(zip(RECAP_KEYS, map(int, found[-1]))) if found else None
