@@ -10,7 +10,7 @@ import pytest
 
 from provision import fastpath, memo, toml
 from provision.errors import ConfigError
-from provision.machine import pyprobe
+from provision.machine import identity, pyprobe
 from provision.platforms.pkgmgr import ADAPTERS
 from provision.project import versions
 
@@ -124,6 +124,33 @@ def test_bad_toml_is_a_config_error_and_nothing_is_kept(fresh_answers, tmp_path,
     with pytest.raises(ConfigError, match=fragment):
         toml.load(f)
     assert memo._pending == {}
+
+
+OS_RELEASE = 'NAME="Debian GNU/Linux"\nID=debian\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\n'
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "kept"),
+    [
+        ("etc/os-release", OS_RELEASE, True),
+        ("usr/lib/os-release", OS_RELEASE, True),  # the file distro falls back to
+        ("etc/os-release", OS_RELEASE.replace("VERSION_CODENAME=bookworm\n", ""), False),  # distro reads more files
+    ],
+)
+def test_the_os_identity_is_kept_by_the_files_bytes(fresh_answers, tmp_path, monkeypatch, where, text, kept):
+    (tmp_path / where).parent.mkdir(parents=True)
+    (tmp_path / where).write_text(text)
+    first = identity.read_identity(tmp_path, system="Linux")
+    assert (first.distro_id, first.distro_version) == ("debian", "12")
+    memo.flush()
+    names = os.listdir(memo.directory()) if os.path.isdir(memo.directory()) else []
+    assert any(n.startswith("identity-") for n in names) is kept
+    if kept:
+        with monkeypatch.context() as m:
+            no_import(m, "distro")
+            assert identity.read_identity(tmp_path, system="Linux") == first
+        (tmp_path / where).write_text(text.replace('"12"', '"13"').replace("bookworm", "trixie"))
+        assert identity.read_identity(tmp_path, system="Linux").distro_version == "13"  # other bytes: read again
 
 
 def test_old_files_of_a_kind_are_pruned(fresh_answers):
