@@ -37,6 +37,31 @@ def test_not_blocking_is_busy(held):
         pass
 
 
+def _try_once(path: str, result) -> None:
+    try:
+        with exclusive(path, wait=0.2, notice=io.StringIO()):
+            result.put("taken")
+    except MachineError:
+        result.put("still held")
+
+
+def test_a_lock_taken_without_waiting_keeps_a_waiting_run_out(tmp_path):
+    """The confirm-only attempt (flock(2) itself) and filelock exclude each other on the same file."""
+    path = str(tmp_path / "state" / "bootstrap.lock")
+    ctx = multiprocessing.get_context("fork")
+    result = ctx.Queue()
+    with exclusive(path, blocking=False) as waited:
+        assert waited is False and os.stat(path).st_mode & 0o077 == 0
+        proc = ctx.Process(target=_try_once, args=(path, result))
+        proc.start()
+        proc.join(10)
+        assert result.get(timeout=5) == "still held"
+    proc = ctx.Process(target=_try_once, args=(path, result))
+    proc.start()
+    proc.join(10)
+    assert result.get(timeout=5) == "taken"
+
+
 def test_waits_with_the_holder_named_then_gives_up_as_a_machine_condition(held):
     path, pid = held
     notice = io.StringIO()

@@ -3,7 +3,9 @@
 The second run waits (bounded) with a message naming the holder, then re-checks
 everything, so it finds the first run's work done and reports it as ok. The lock is
 ``filelock``'s (``flock`` on POSIX, ``msvcrt`` on Windows); stage 0 (``./bootstrap``)
-takes the same file with flock(1), so the two never overlap either.
+takes the same file with flock(1), so the two never overlap either. A run that may only
+confirm (``provision.fastpath``, POSIX only) tries it once with the same flock(2) call
+itself: importing filelock, with logging, was 4 ms of that 0.08 s run.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ import os
 import sys
 from collections.abc import Iterator
 from typing import TextIO
-
-from filelock import FileLock, Timeout
 
 from ..errors import MachineError
 
@@ -32,6 +32,12 @@ def _holder(path: str) -> str:
 @contextlib.contextmanager
 def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None, blocking: bool = True) -> Iterator[bool]:
     """Hold the lock; yields whether it had to wait for another run (``Busy`` if not ``blocking``)."""
+    if not blocking and os.name == "posix":
+        with _attempt(path):
+            yield False
+        return
+    from filelock import FileLock, Timeout
+
     lock = FileLock(path, mode=0o600)
     waited = False
     try:
@@ -58,8 +64,36 @@ def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None, 
             "Make the directory writable, or point XDG_STATE_HOME (the kit's state and logs) at a writable directory.",
         ) from e
     try:
-        with contextlib.suppress(OSError), open(path + ".owner", "w", encoding="utf-8") as f:
-            f.write(str(os.getpid()))
+        _own(path)
         yield waited
     finally:
         lock.release()
+
+
+def _own(path: str) -> None:
+    with contextlib.suppress(OSError), open(path + ".owner", "w", encoding="utf-8") as f:
+        f.write(str(os.getpid()))
+
+
+@contextlib.contextmanager
+def _attempt(path: str) -> Iterator[None]:
+    """POSIX: the lock now or ``Busy``, by the flock(2) call filelock's UnixFileLock makes on the same file."""
+    import fcntl
+
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as e:
+        raise MachineError(
+            f"cannot write the kit's lock file {path} ({e.strerror or e}).",
+            "Make the directory writable, or point XDG_STATE_HOME (the kit's state and logs) at a writable directory.",
+        ) from e
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise Busy(path) from None
+        _own(path)
+        yield
+    finally:
+        os.close(fd)  # closing the file releases the lock
