@@ -165,15 +165,20 @@ def test_two_runs_at_once_do_not_both_write(a):
 # --- chroot B: failure paths -----------------------------------------------------------
 
 
-def test_stage0_without_root_or_sudo_is_a_clear_error(b):
+def test_stage0_needs_no_root_and_the_run_refuses_clearly_without_it(b):
+    """Stage 0 takes pip's wheel from the downloaded python3-pip-whl, installing nothing; the run itself
+    needs root or sudo for the package transaction and says so before changing anything."""
     b.add_user("nosudo")
     b.copy_in(REPO, "/home/nosudo/provision")
     b.run(["chown", "-R", "nosudo:nosudo", "/home/nosudo/provision"], check=True)
     dpkg_before = dpkg_log_lines(b)
+    assert not installed(b, "python3-pip-whl")
     res = bootstrap(b, "--ca-bundle", CA, "--yes", user="nosudo", cwd="/home/nosudo/provision")
     assert res.returncode != 0
-    assert "python3-pip-whl" in res.stderr and "root" in res.stderr and "sudo" in res.stderr
-    assert dpkg_log_lines(b) == dpkg_before
+    assert b.path("/home/nosudo/provision/.tools/bin/invoke").exists(), res.stderr[-2000:]
+    assert "needs root" in res.stderr and "no sudo" in res.stderr and "Nothing was changed" in res.stderr, res.stderr[-2000:]
+    assert dpkg_log_lines(b) == dpkg_before and not installed(b, "python3-pip-whl")
+    assert not list(b.path("/tmp").glob("provision-pip-whl.*")), "the downloaded wheel's directory is removed"
 
 
 def test_untrusted_interception_fails_early_naming_the_fix(b):
