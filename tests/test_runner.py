@@ -61,6 +61,37 @@ def test_apply_then_reprobe():
     assert shlex.split(ctx.run.call_args[0][0]) == ["touch", "done"]  # type: ignore[attr-defined]
 
 
+@dataclass
+class Follows(Step):
+    """A step whose command depends on what an earlier step brought (pip's wheel after the packages)."""
+
+    name = "follows"
+    title = "Follows"
+    state: dict
+
+    def check(self, env):
+        if self.state.get("built"):
+            return Change("built")
+        return Change("not built", (Command(("build", "--with" if self.state.get("done") else "--without")),))
+
+
+def test_a_step_after_a_change_is_planned_from_the_machine_as_it_is_then():
+    state: dict = {}
+    ran: list[str] = []
+
+    def do(cmd, *a, **k):
+        ran.append(cmd)
+        state.update(done=True) if cmd == "touch done" else state.update(built=True)
+        return Result(exited=0)
+
+    ctx = MockContext(run=Result(exited=0))
+    ctx.run.side_effect = do  # type: ignore[attr-defined]
+    reported: list = []
+    recap = runner(ctx).run(Plan((Toggle(state), Follows(state))), "env", lambda: "env after", reported.append)
+    assert ran == ["touch done", "build --with"], "the pre-flight's 'build --without' was planned before the first step ran"
+    assert reported[1].commands[0].argv == ("build", "--with") and recap.line().endswith("changed=2 failed=0 skipped=0")
+
+
 def test_second_run_is_ok_and_runs_nothing():
     state = {"done": True}
     ctx = MockContext()

@@ -75,11 +75,13 @@ Preflight = tuple[Step, "str | None", "Change | None", "str | None"]  # step, sk
 
 @dataclass
 class _Chain:
-    """Where a run of steps one after another stands: the env, whether it is stale, whether one failed."""
+    """Where a run of steps one after another stands: the env, whether it is stale, whether one failed,
+    whether a step changed the machine since the pre-flight checks (the next steps are checked again)."""
 
     env: StepEnv
     stale: bool = False
     failed: bool = False
+    moved: bool = False
 
 
 class Runner:
@@ -222,6 +224,8 @@ class Runner:
         else:
             if chain.stale:
                 chain.env = refresh()
+            if chain.stale or chain.moved:  # planned from the machine as it is now: an earlier step may have
+                # brought what this one plans from (the interpreter's pip wheel, a compiler)
                 skip = step.skip_reason(chain.env)
                 change = None if skip else step.check(chain.env)
             if skip:
@@ -233,6 +237,7 @@ class Runner:
             else:
                 res, fresh = self.apply(step, change, refresh)
                 chain.env, chain.stale = (fresh, False) if fresh is not None else (chain.env, True)
+                chain.moved = True
         res.duration = time.monotonic() - started
         chain.failed = chain.failed or res.status == "failed"
         with self._report_lock:
@@ -260,7 +265,7 @@ class Runner:
 
         interrupted = False
         with ThreadPoolExecutor(max_workers=len(lanes), thread_name_prefix="provision-lane") as pool:
-            futures = [pool.submit(run_lane, lane, _Chain(chain.env, chain.stale)) for lane in lanes]
+            futures = [pool.submit(run_lane, lane, _Chain(chain.env, chain.stale, moved=chain.moved)) for lane in lanes]
             while True:
                 try:
                     wait(futures)
