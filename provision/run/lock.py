@@ -59,15 +59,19 @@ def exclusive(path: str, *, wait: float = 1800.0, notice: TextIO | None = None, 
                 "Wait for it to finish, or stop it; nothing was changed by this run.",
             ) from None
     except OSError as e:
-        raise MachineError(
-            f"cannot write the kit's lock file {path} ({e.strerror or e}).",
-            "Make the directory writable, or point XDG_STATE_HOME (the kit's state and logs) at a writable directory.",
-        ) from e
+        raise _unwritable(path, e) from e
     try:
         _own(path)
         yield waited
     finally:
         lock.release()
+
+
+def _unwritable(path: str, e: OSError) -> MachineError:
+    return MachineError(
+        f"cannot write the kit's lock file {path} ({e.strerror or e}).",
+        "Make the directory writable, or point XDG_STATE_HOME (the kit's state and logs) at a writable directory.",
+    )
 
 
 def _own(path: str) -> None:
@@ -84,10 +88,7 @@ def _attempt(path: str) -> Iterator[None]:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as e:
-        raise MachineError(
-            f"cannot write the kit's lock file {path} ({e.strerror or e}).",
-            "Make the directory writable, or point XDG_STATE_HOME (the kit's state and logs) at a writable directory.",
-        ) from e
+        raise _unwritable(path, e) from e
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
