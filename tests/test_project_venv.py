@@ -160,7 +160,8 @@ def test_uv_lock_is_checked_then_synced_into_the_stage(tmp_path):
     cmds = [cmds[0], *cmds[3:]]
     assert cmds[1].argv == (uv, "sync", "--frozen", "--directory", str(tmp_path), "--extra", "test")
     assert dict(cmds[1].env)["UV_PROJECT_ENVIRONMENT"] == stage and dict(cmds[1].env)["UV_PYTHON_DOWNLOADS"] == "never"
-    assert cmds[2].argv[1].endswith("verify_venv.py") and cmds[2].argv[-2:] == ("--pip-wheel", WHEEL)
+    # checked by the uv that built it (uv pip check), the wheel's pip for what uv cannot check
+    assert cmds[2].argv[1].endswith("verify_venv.py") and cmds[2].argv[-4:] == ("--pip-wheel", WHEEL, "--uv", uv)
     assert cmds[3].argv[2:5] == ("promote", stage, venv)
 
 

@@ -2,8 +2,10 @@
 
 Run with the venv's own interpreter (stdlib only): the stdlib modules that need OS
 libraries import, ``pip check`` is clean, and a tiny C extension shipped with the kit builds
-from source offline and imports. A venv without pip (uv makes them) is checked with pip run
-from ensurepip's wheel (``--pip-wheel``); a venv without setuptools (the kit adds none) gets
+from source offline and imports. A venv without pip (uv makes them) is checked by the uv that
+built it (``--uv``: ``uv pip check``, a second where pip run from its zipped wheel compiles
+itself first), else with pip run from ensurepip's wheel (``--pip-wheel``); a venv without
+setuptools (the kit adds none) gets
 the C extension compiled with this interpreter's own compiler settings (sysconfig), so the
 check installs nothing into the venv. A venv that fails here is never promoted.
 """
@@ -70,6 +72,7 @@ def can_build_wheels() -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     wheel = args[args.index("--pip-wheel") + 1] if "--pip-wheel" in args else None
+    uv = args[args.index("--uv") + 1] if "--uv" in args else None
     has_pip = importlib.util.find_spec("pip") is not None
     has_setuptools = importlib.util.find_spec("setuptools") is not None
     for name in MODULES:
@@ -85,9 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("verify: the venv has no pip and no pip wheel was given (--pip-wheel)", file=sys.stderr)
         return 1
-    res = subprocess.run([*pip, "check"], check=False)
+    check = [uv, "pip", "check", "--python", sys.executable] if uv and not has_pip else [*pip, "check"]
+    res = subprocess.run(check, check=False)
     if res.returncode != 0:
-        print("verify: 'pip check' found broken requirements (above)", file=sys.stderr)
+        print(f"verify: '{'uv pip' if check[0] == uv else 'pip'} check' found broken requirements (above)", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="provision-cext-") as tmp:
         src = os.path.join(tmp, "src")

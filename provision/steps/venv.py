@@ -585,7 +585,8 @@ class ProjectVenv(Step):
             cmds += pip_install_commands(env, py, restore_pins(env, look))
             cmds += prune_commands(env, venv, look)
         wheel = None if env.windows else env.python.pip_wheel
-        verify = (py, str(CHECKS / "verify_venv.py"), *(("--pip-wheel", wheel) if wheel else ()))
+        checker = ("--uv", tool_exe(env, "uv")) if spec.tool == "uv" else ()  # uv.lock, pylock.toml
+        verify = (py, str(CHECKS / "verify_venv.py"), *(("--pip-wheel", wheel) if wheel else ()), *checker)
         cmds.append(Command(verify, purpose="verify: ssl/ctypes/sqlite3/venv, pip check, a C extension builds"))
         if fresh:
             backup = venvsafety.existing(env.probe, venv).backup
