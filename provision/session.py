@@ -80,7 +80,8 @@ def project_text(spec: ProjectSpec, choice: interpreter.Choice) -> str:
     if spec.all_groups:
         sel.append("groups: all")
     elif spec.groups or not spec.groups_default:
-        default = {"poetry": " (Poetry's non-optional groups)", "pipenv": " (dev-packages)"}.get(spec.kind, " (the default dev group)")
+        default = {"poetry": " (Poetry's non-optional groups)", "pipenv": " (dev-packages)",
+                   "uv": " (uv's default groups)"}.get(spec.kind, " (the default dev group)")
         sel.append(f"groups: {', '.join(spec.groups) or 'none'}" + (default if spec.groups_default else " (as the config asks)"))
     elif spec.tool:
         sel.append(f"groups: {spec.tool}'s defaults")

@@ -216,6 +216,10 @@ DETECT = [
      ["pyproject.toml", "pyproject.toml"], [], ("lint",), (), False, None),
     ("uv required-version outside the pin", {"pyproject.toml": PEP621 + "\n[tool.uv]\nrequired-version = '>=0.5,<0.6'\n", "uv.lock": UV_LOCK},
      "uv", ["uv.lock"], [], (), ("test",), False, "uv<0.6,>=0.5"),
+    ("uv's default-groups decide", {"pyproject.toml": GROUPS + "\n[tool.uv]\ndefault-groups = ['lint', 'Test']\n", "uv.lock": UV_LOCK},
+     "uv", ["uv.lock"], [], ("test", "lint"), (), False, "uv==0.13.9"),
+    ("uv's default-groups: all", {"pyproject.toml": GROUPS + "\n[tool.uv]\ndefault-groups = 'all'\n", "uv.lock": UV_LOCK},
+     "uv", ["uv.lock"], [], ("test", "lint", "dev"), (), False, "uv==0.13.9"),
     ("requires-poetry inside the pin", {"pyproject.toml": POETRY_PYPROJECT.replace('authors = []', 'authors = []\nrequires-poetry = ">=2.0"'),
                                         "poetry.lock": POETRY2_LOCK}, "poetry", ["poetry.lock"], [], ("dev",), (), False, "poetry==2.5.1"),
 ]

@@ -447,6 +447,10 @@ def detect(cfg: ProjectConfig) -> ProjectSpec:
         poetry_groups = _table(f.pyproject, "tool", "poetry", "group")
         groups = tuple(g for g in gdefined if not _table(poetry_groups, g).get("optional", False))
         groups_default = True
+    elif pkind == "uv" and isinstance(uv_default := _table(f.pyproject, "tool", "uv").get("default-groups"), (list, str)):
+        # uv's own default selection, which `uv sync` applies by itself (a list of names, or "all")
+        wanted = gdefined if uv_default == "all" else [versions.canonical_name(g) for g in uv_default if isinstance(g, str)]
+        groups, groups_default = tuple(g for g in gdefined if g in wanted), True
     else:
         groups, groups_default = (("dev",) if "dev" in gdefined else ()), True
     if cfg.install_project and cfg.extras:
