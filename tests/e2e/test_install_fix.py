@@ -73,6 +73,9 @@ def host_view_of_the_issuer() -> str | None:
 def test_doctor_reports_the_interception_before_the_ca_is_trusted(c):
     stage0 = c.run(["./bootstrap", "facts"], cwd=KIT, env={"PIP_CERT": CA}, timeout=900)
     assert stage0.returncode == 0, stage0.stdout[-2000:] + stage0.stderr[-3000:]
+    # stage 0 installed nothing (pip's wheel came downloaded): the public CAs a Debian install has, so that
+    # the doctor can tell a re-signed certificate from a missing bundle
+    assert c.run(["apt-get", "install", "-y", "-q", "ca-certificates"], env={"DEBIAN_FRONTEND": "noninteractive"}).returncode == 0
     res = c.run(["./bootstrap", "doctor", "--json"], cwd=KIT, timeout=300)
     assert res.returncode == 1, res.stdout[-3000:] + res.stderr[-3000:]
     data = json.loads(res.stdout)
