@@ -165,3 +165,29 @@ def test_proxies_as_urllib_reads_them(monkeypatch, environ, expected):
     f = facts.gather()
     assert dict(f.proxies) == expected
     assert "secret" not in json.dumps(f.to_json())
+
+
+@pytest.mark.parametrize(
+    ("system_wheel", "kept", "expected"),
+    [
+        ("/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl", True, "/usr/share/python-wheels/pip-23.0.1-py3-none-any.whl"),
+        (None, True, "KEPT"),  # stage 0 downloaded the wheel: the copy it kept in the tool venv
+        (None, False, None),
+    ],
+)
+def test_pip_for_the_kits_own_calls(tmp_path, monkeypatch, system_wheel, kept, expected):
+    import importlib.util
+
+    from provision.machine import interp_probe as probe_script
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pip" else real_find_spec(name, *a))
+    monkeypatch.setattr(probe_script, "pip_wheel", lambda: system_wheel)
+    monkeypatch.setattr(pyprobe.sys, "prefix", str(tmp_path))
+    keep = tmp_path / "share" / "provision" / "pip-25.0-py3-none-any.whl"
+    if kept:
+        keep.parent.mkdir(parents=True)
+        keep.write_bytes(b"")
+    cmd = pyprobe.pip_command()
+    want = str(keep) if expected == "KEPT" else expected
+    assert cmd == ([pyprobe.sys.executable, f"{want}/pip"] if want else [])

@@ -21,15 +21,17 @@ PROBE_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "interp_
 
 
 def pip_command() -> list[str]:
-    """How this interpreter runs pip: its own, else pip from ensurepip's wheel (the kit's tool
-    venv is built without pip); [] when it has neither."""
+    """How this interpreter runs pip: its own, else pip from ensurepip's wheel, else from the
+    wheel stage 0 kept in the tool venv (built without pip, where the system's wheel may only
+    have been downloaded); [] when it has none of them."""
+    import glob
     import importlib.util
 
     if importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip"]
     from .interp_probe import pip_wheel
 
-    wheel = pip_wheel()
+    wheel = pip_wheel() or max(glob.glob(os.path.join(sys.prefix, "share", "provision", "pip-*.whl")), default=None)
     return [sys.executable, os.path.join(wheel, "pip")] if wheel else []
 
 
