@@ -57,7 +57,8 @@ def read_identity(root: str | os.PathLike[str] = "/", system: str | None = None)
         )
     name = _memo_name(root)
     kept = memo.read(name) if name else None
-    if isinstance(kept, list) and len(kept) == len(Identity._fields) and all(isinstance(v, str) for v in kept[:-1]):
+    if (isinstance(kept, list) and len(kept) == len(Identity._fields) and all(isinstance(v, str) for v in kept[:-1])
+            and isinstance(kept[-1], list) and all(isinstance(v, str) for v in kept[-1])):  # a damaged file: read again
         return Identity(*kept[:-1], tuple(kept[-1]))
     import distro
 
