@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .steps import Step, StepEnv
-from .steps.ca import TrustedCA
+from .steps.ca import TrustAnchor, TrustedCA
 from .steps.locktool import LockTool, PythonDownload, PythonRepository
 from .steps.packages import SystemPackages
 from .steps.pipx import PipxInstalled, PipxOnPath, PipxTools
@@ -49,6 +49,7 @@ def build(env: StepEnv) -> Plan:
     interpreter) come through pipx, so then pipx and the venv are one chain, not two lanes."""
     extra = env.profile.extra_steps
     steps: list[Step] = [EXTRA[n] for n in BEFORE_PACKAGES if n in extra]
+    steps.append(TrustAnchor())  # before anything fetches over https: the repository step, the transaction
     if env.python_repository:
         steps.append(PythonRepository())
     steps.append(SystemPackages())

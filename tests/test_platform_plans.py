@@ -133,29 +133,70 @@ def test_everything_present_changes_nothing(project, key):
 
 
 CA_TRUST = {
-    # preset: (anchor file, the command that rebuilds the bundle)
-    "debian:12": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates")),
-    "ubuntu:24.04": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates")),
-    "fedora:40": ("/etc/pki/ca-trust/source/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-trust", "extract")),
-    "rocky:9": ("/etc/pki/ca-trust/source/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-trust", "extract")),
-    "opensuse-tumbleweed": ("/etc/pki/trust/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-certificates")),
-    "arch": ("/etc/ca-certificates/trust-source/anchors/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-trust")),
-    "alpine:3.20": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates")),
+    # preset: (anchor file, the command that rebuilds the bundle, the package that brings it)
+    "debian:12": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates"), "ca-certificates"),
+    "ubuntu:24.04": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates"), "ca-certificates"),
+    "fedora:40": ("/etc/pki/ca-trust/source/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-trust", "extract"), "ca-certificates"),
+    "rocky:9": ("/etc/pki/ca-trust/source/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-trust", "extract"), "ca-certificates"),
+    "opensuse-tumbleweed": ("/etc/pki/trust/anchors/provision-corp-{fp}.pem", ("sudo", "-n", "update-ca-certificates"), "ca-certificates"),
+    "arch": ("/etc/ca-certificates/trust-source/anchors/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-trust"), "ca-certificates-utils"),
+    "alpine:3.20": ("/usr/local/share/ca-certificates/provision-corp-{fp}.crt", ("sudo", "-n", "update-ca-certificates"), "ca-certificates"),
 }
 
 
-@pytest.mark.parametrize("key", sorted(CA_TRUST))
-def test_ca_into_the_system_trust_store(project, key):
+def ca_steps(project, key: str, probe: FakeProbe):
+    """The preset's env with the CA given and ``probe`` as the machine; the two CA steps and the packages step."""
     ca = project / "corp.pem"
     ca.write_text(PEM)
     prepared = session.prepare(None, project=str(project), platform=key, ca_bundle=str(ca), dry_run=True)
-    step = next(s for s in prepared.plan.steps if s.name == "ca-trust")
-    argvs = [c.argv_for(is_root=False) for c in step.check(prepared.env).commands]
-    anchor, update = CA_TRUST[key]
-    anchor = anchor.format(fp=fingerprint(ca)[:16])
-    assert argvs == [("sudo", "-n", "install", "-D", "-m", "0644", str(ca), anchor), update]
+    env = replace(prepared.env, probe=probe)
+    steps = {s.name: s for s in prepared.plan.steps}
+    assert [n for n in steps if n in ("ca-anchor", "system-packages", "ca-trust")] == ["ca-anchor", "system-packages", "ca-trust"]
+    anchor, update, package = CA_TRUST[key]
+    return env, steps, anchor.format(fp=fingerprint(ca)[:16]), update, package, ca
+
+
+def argvs(step, env) -> list[tuple[str, ...]]:
+    return [c.argv_for(is_root=False) for c in step.check(env).commands]
+
+
+@pytest.mark.parametrize("key", sorted(CA_TRUST))
+def test_ca_on_a_machine_without_the_store_tool(project, key):
+    # the anchor goes in first; the store's package comes with the one transaction and its
+    # install builds the bundle with the anchor there: no rebuild of the kit's own
+    env, steps, anchor, update, package, ca = ca_steps(project, key, FakeProbe())
+    assert argvs(steps["ca-anchor"], env) == [("sudo", "-n", "install", "-D", "-m", "0644", str(ca), anchor)]
+    assert package in [a for argv in argvs(steps["system-packages"], env) for a in argv]
+    trust = steps["ca-trust"].check(env)
+    assert not trust.commands and package in trust.reason
     # pip and pipx then use the completed system bundle
-    assert prepared.env.pip_cert == prepared.env.profile.trust_store.bundle
+    assert env.pip_cert == env.profile.trust_store.bundle
+
+
+@pytest.mark.parametrize("key", sorted(CA_TRUST))
+def test_ca_on_a_machine_with_the_store_tool(project, key):
+    # the anchor step rebuilds at once (an https mirror behind the same interception works for the transaction)
+    tool = CA_TRUST[key][1][2]  # after "sudo -n"
+    env, steps, anchor, update, _, ca = ca_steps(project, key, FakeProbe(on_path={tool: f"/usr/sbin/{tool}"}))
+    assert argvs(steps["ca-anchor"], env) == [("sudo", "-n", "install", "-D", "-m", "0644", str(ca), anchor), update]
+    assert not steps["ca-trust"].check(env).commands
+
+
+@pytest.mark.parametrize(
+    ("anchor_at", "bundle_at", "rebuild"),
+    [
+        (100.0, 200.0, False),  # rebuilt after the anchor was placed (by the package or the anchor step)
+        (100.0, 100.0, False),  # the same second on a file system with coarse times
+        (200.0, 100.0, True),  # placed, never rebuilt (an interrupted run, a package that did not rebuild)
+        (100.0, None, True),  # no bundle at all
+    ],
+)
+def test_ca_trust_rebuilds_a_bundle_older_than_the_anchor(project, anchor_at, bundle_at, rebuild):
+    store_bundle = "/etc/ssl/certs/ca-certificates.crt"
+    probe = FakeProbe(on_path={"update-ca-certificates": "/usr/sbin/update-ca-certificates"})
+    env, steps, anchor, update, _, _ = ca_steps(project, "debian:12", probe)
+    probe.mtimes.update({anchor: anchor_at, **({store_bundle: bundle_at} if bundle_at is not None else {})})
+    assert argvs(steps["ca-trust"], env) == ([update] if rebuild else [])
 
 
 @pytest.mark.parametrize(
@@ -173,7 +214,7 @@ def test_ca_already_in_the_trust_store(project, ca_bytes, installed, in_place):
     prepared = session.prepare(None, project=str(project), platform="debian:12", ca_bundle=str(ca), dry_run=True)
     anchor = CA_TRUST["debian:12"][0].format(fp=fingerprint(ca)[:16])
     env = replace(prepared.env, probe=FakeProbe(files={anchor: installed} if installed is not None else {}))
-    step = next(s for s in prepared.plan.steps if s.name == "ca-trust")
+    step = next(s for s in prepared.plan.steps if s.name == "ca-anchor")
     assert (not step.check(env).commands) is in_place
 
 
@@ -182,8 +223,9 @@ def test_no_system_store_step_where_the_profile_has_none(project, key):
     ca = project / "corp.pem"
     ca.write_text(PEM)
     prepared = session.prepare(None, project=str(project), platform=key, ca_bundle=str(ca), dry_run=True)
-    step = next(s for s in prepared.plan.steps if s.name == "ca-trust")
-    reason = step.skip_reason(prepared.env)
+    steps = [s for s in prepared.plan.steps if s.name in ("ca-anchor", "ca-trust")]
+    assert len(steps) == 2 and steps[0].skip_reason(prepared.env) == steps[1].skip_reason(prepared.env)
+    reason = steps[0].skip_reason(prepared.env)
     assert reason and ("security add-trusted-cert" in reason if key.startswith("macos") else "pip.conf" in reason)
     assert prepared.env.pip_cert == str(ca)
 

@@ -94,6 +94,14 @@ venv = ["python3-venv"]
 pipx = ["pipx"]
 """
 
+CA = """
+[ca]
+anchors = "/usr/local/share/ca-certificates"
+update = ["update-ca-certificates"]
+bundle = "/etc/ssl/certs/ca-certificates.crt"
+package = "ca-certificates"
+"""
+
 BAD = [
     # text (name = "x"), message fragment
     (GOOD + 'colour = "blue"\n', "'needs.colour' must be a list"),
@@ -107,6 +115,8 @@ BAD = [
     ("name = [", "not valid TOML"),
     (GOOD.replace('name = "{name}"', 'name = "other"'), "'name' is 'other'"),
     (GOOD + '[release."11"]\nfoo = 1\n', "unknown key 'release.11.foo'"),
+    (GOOD + CA.replace("ca-certificates", "ca certificates"), "'ca.package' has an invalid package name"),
+    (GOOD + CA.replace("\nupdate = [\"update-ca-certificates\"]", ""), "[ca] lacks update"),
 ]
 
 
@@ -117,6 +127,11 @@ def test_malformed_profiles(tmp_path, text, fragment):
         profiles.load("x", tmp_path)
     assert fragment in str(e.value)
     assert "x.toml" in str(e.value)
+
+
+def test_the_store_package_is_read(tmp_path):
+    (tmp_path / "x.toml").write_text((GOOD + CA).replace("{name}", "x"))
+    assert profiles.load("x", tmp_path).trust_store.package == "ca-certificates"
 
 
 def test_extends_loop(tmp_path):

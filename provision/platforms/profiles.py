@@ -35,7 +35,7 @@ SCHEMA: dict[str, Any] = {
     "python": {"versioned-headers": str, "versioned-venv": str, "packages": list, "note": str, "install": str, "path": str,
                "available": list, "repository": str, "repository-available": list, "repository-setup": list, "fix": str},
     "pipx": {"method": str, "path-fix": str},
-    "ca": {"anchors": str, "suffix": str, "update": list, "bundle": str},
+    "ca": {"anchors": str, "suffix": str, "update": list, "bundle": str, "package": str},
     "extra-steps": {"steps": list},
     "needs": dict,
     "unavailable": dict,
@@ -47,12 +47,14 @@ RELEASE_SCHEMA = {k: v for k, v in SCHEMA.items() if k in ("python", "pipx", "ca
 
 
 class TrustStore(NamedTuple):
-    """Where an extra CA certificate goes and the command that rebuilds the bundle."""
+    """Where an extra CA certificate goes, the command that rebuilds the bundle, and the
+    package that brings that command (installing it builds the bundle from the anchors)."""
 
     anchors: str
     suffix: str
     update: tuple[str, ...]
     bundle: str
+    package: str = ""
 
 
 def fill_version(template: str, minor: str) -> str:
@@ -264,7 +266,10 @@ def load(name: str, directory: Path = PROFILES_DIR, *, release: str = "") -> Pro
         update = ca["update"]
         if not update or not all(isinstance(a, str) and a and not a.startswith("-") for a in update[:1]):
             raise ConfigError("'ca.update' must be a non-empty argv list.", 'For example: ["update-ca-certificates"].', where=where)
-        store = TrustStore(ca["anchors"], ca.get("suffix", ".crt"), tuple(update), ca["bundle"])
+        package = ca.get("package", "")
+        if package:
+            _package_list([package], where, "ca.package")
+        store = TrustStore(ca["anchors"], ca.get("suffix", ".crt"), tuple(update), ca["bundle"], package)
     return Profile(
         name=name,
         description=data.get("description", ""),

@@ -1,7 +1,14 @@
-"""TrustedCA: a corporate CA in the system trust store, so every tool trusts it.
+"""The corporate CA in the system trust store, so every tool trusts it.
+
+Two states, two steps. ``TrustAnchor`` puts the CA file among the store's anchors before
+the package transaction: where the store's package is not installed yet, installing it
+builds the bundle with the anchor already there (one rebuild, not two), and where it is,
+the anchor step rebuilds at once, so an https package mirror behind the same TLS
+interception is trusted too. ``TrustedCA``, after the transaction, confirms the bundle was
+rebuilt since the anchor was placed, and rebuilds it when it was not.
 
 pip, uv and requests do not read the system store by default; the venv's pip.conf and
-pipx's environment point them at the system bundle this step completes.
+pipx's environment point them at the system bundle these steps complete.
 """
 
 from __future__ import annotations
@@ -26,33 +33,66 @@ def anchor_path(env: StepEnv) -> str:
     return posixpath.join(store.anchors, f"provision-{stem[:40]}-{fingerprint(env.config.ca_bundle)[:16]}{store.suffix}")
 
 
-class TrustedCA(Step):
-    name = "ca-trust"
-    title = "CA certificate"
+def no_store_reason(env: StepEnv) -> str | None:
+    """Why the CA does not go into a system store here (None: it does)."""
+    if not env.config.ca_bundle:
+        return "no CA bundle given (--ca-bundle or the 'ca-bundle' key)"
+    if env.profile.trust_store is None:
+        if env.facts.system == "Darwin":
+            return ("macOS keeps trust in the keychain, an explicit step: sudo security add-trusted-cert -d -r trustRoot "
+                    f"-k /Library/Keychains/System.keychain {env.config.ca_bundle} ; pip uses the bundle through the venv's pip.conf")
+        return f"the {env.profile.name} profile has no system trust store; pip uses the bundle through the venv's pip.conf"
+    return None
+
+
+def rebuild(env: StepEnv) -> Command:
+    store = env.profile.trust_store
+    assert store is not None
+    return Command(store.update, sudo=True, purpose=f"rebuild {store.bundle}")
+
+
+class TrustAnchor(Step):
+    """The CA file among the store's anchors (rebuilt at once where the store's tool is installed)."""
+
+    name = "ca-anchor"
+    title = "CA certificate file"
 
     def skip_reason(self, env: StepEnv) -> str | None:
-        if not env.config.ca_bundle:
-            return "no CA bundle given (--ca-bundle or the 'ca-bundle' key)"
-        if env.profile.trust_store is None:
-            if env.facts.system == "Darwin":
-                return ("macOS keeps trust in the keychain, an explicit step: sudo security add-trusted-cert -d -r trustRoot "
-                        f"-k /Library/Keychains/System.keychain {env.config.ca_bundle} ; pip uses the bundle through the venv's pip.conf")
-            return f"the {env.profile.name} profile has no system trust store; pip uses the bundle through the venv's pip.conf"
-        return None
+        return no_store_reason(env)
 
     def check(self, env: StepEnv) -> Change:
-        store = env.profile.trust_store
-        assert store is not None and env.config.ca_bundle is not None
+        assert env.config.ca_bundle is not None
         dest = anchor_path(env)
         wanted = env.config.ca_bundle.read_bytes()
         have = env.probe.read_text(dest)
         # read_text reads with universal newlines: a CRLF file (exported on Windows) compares equal too
         if have is not None and have == wanted.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n"):
             return Change(f"{dest} is in place")
-        return Change(
-            f"{env.config.ca_bundle} is not in the system trust store ({dest})",
-            (
-                Command(("install", "-D", "-m", "0644", str(env.config.ca_bundle), dest), sudo=True, purpose="add the CA to the trust store"),
-                Command(store.update, sudo=True, purpose=f"rebuild {store.bundle}"),
-            ),
-        )
+        install = Command(("install", "-D", "-m", "0644", str(env.config.ca_bundle), dest), sudo=True, purpose="add the CA to the trust store")
+        store = env.profile.trust_store
+        assert store is not None
+        if env.probe.which(store.update[0]) is None:  # the transaction brings the store's package, whose install builds the bundle
+            return Change(f"{env.config.ca_bundle} is not in the system trust store ({dest})", (install,))
+        return Change(f"{env.config.ca_bundle} is not in the system trust store ({dest})", (install, rebuild(env)))
+
+
+class TrustedCA(Step):
+    """The system bundle rebuilt since the anchor was placed (by the store's package or by hand)."""
+
+    name = "ca-trust"
+    title = "CA trust store"
+
+    def skip_reason(self, env: StepEnv) -> str | None:
+        return no_store_reason(env)
+
+    def check(self, env: StepEnv) -> Change:
+        store = env.profile.trust_store
+        assert store is not None
+        dest = anchor_path(env)
+        placed, built = env.probe.mtime(dest), env.probe.mtime(store.bundle)
+        if placed is None:  # planned before the anchor step: it rebuilds, or the store's package does (checked again then)
+            by = f"'{' '.join(store.update)}' in the CA file's step" if env.probe.which(store.update[0]) else f"installing {store.package or 'its package'}"
+            return Change(f"{store.bundle} is built with the CA file by {by}")
+        if built is not None and built >= placed:
+            return Change(f"{store.bundle} is built with {dest}")
+        return Change(f"{store.bundle} is {'missing' if built is None else 'older than ' + dest}", (rebuild(env),))

@@ -39,8 +39,8 @@ def wanted(env: StepEnv) -> list[tuple[str, tuple[str, ...]]]:
             out.append(("venv", prof.packages("venv")))
     if prof.pipx_method == "package":
         out.append(("pipx", prof.packages("pipx")))
-    if env.config.ca_bundle and prof.trust_store and "ca-certificates" in prof.needs:
-        out.append(("ca-certificates", prof.needs["ca-certificates"]))
+    if env.config.ca_bundle and prof.trust_store and prof.trust_store.package:  # its install builds the bundle with the anchor
+        out.append(("ca-trust", (prof.trust_store.package,)))
     where = env.config.source or str(env.config.project)
     for need in env.config.needs:
         out.append((need, prof.packages(need, where=f"{where} key 'needs'")))
