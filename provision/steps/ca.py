@@ -68,12 +68,12 @@ class TrustAnchor(Step):
         # read_text reads with universal newlines: a CRLF file (exported on Windows) compares equal too
         if have is not None and have == wanted.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n"):
             return Change(f"{dest} is in place")
-        install = Command(("install", "-D", "-m", "0644", str(env.config.ca_bundle), dest), sudo=True, purpose="add the CA to the trust store")
         store = env.profile.trust_store
         assert store is not None
-        if env.probe.which(store.update[0]) is None:  # the transaction brings the store's package, whose install builds the bundle
-            return Change(f"{env.config.ca_bundle} is not in the system trust store ({dest})", (install,))
-        return Change(f"{env.config.ca_bundle} is not in the system trust store ({dest})", (install, rebuild(env)))
+        install = Command(("install", "-D", "-m", "0644", str(env.config.ca_bundle), dest), sudo=True, purpose="add the CA to the trust store")
+        # without the store's tool, the transaction brings the store's package, whose install builds the bundle
+        commands = (install, rebuild(env)) if env.probe.which(store.update[0]) else (install,)
+        return Change(f"{env.config.ca_bundle} is not in the system trust store ({dest})", commands)
 
 
 class TrustedCA(Step):
